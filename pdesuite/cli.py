@@ -1,0 +1,189 @@
+"""The `pdesuite` command (also `python -m pdesuite`).
+
+Exit status: 0 success, 2 bad input (one-line message), 1 internal or numerical failure,
+130 interrupted (a dataset being generated keeps its partial file; rerun the command to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from pdesuite.errors import BadInput, MissingDependency, SolverError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage mistakes as BadInput (one line, exit 2)."""
+
+    def error(self, message: str):
+        raise BadInput(f"{self.prog}: {message}")
+
+
+def _parse_set(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--set expects key=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _progress(args) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+# -- commands ---------------------------------------------------------------------------------------
+def cmd_list(args) -> int:
+    from pdesuite.registry import ALL
+
+    kinds = [args.kind] if args.kind else list(ALL)
+    for kind in kinds:
+        registry = ALL[kind]
+        print(f"{kind}:")
+        names = registry.names()
+        if not names:
+            print("  (none yet)")
+        for name in names:
+            entry = registry.get(name)
+            doc = getattr(entry, "description", "") or (entry.__doc__ or "").strip().splitlines()[0]
+            print(f"  {name:24s} {doc}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from pdesuite.recipes.generate import generate, regenerate
+
+    command = "pdesuite " + " ".join(sys.argv[1:])
+    if args.source:
+        if args.dataset or args.set or args.samples is not None or args.profile or args.seed is not None:
+            raise BadInput("--from rebuilds a file from its own metadata; do not combine it with a dataset "
+                           "name, --profile, --samples, --seed or --set")
+        path = regenerate(args.source, args.output, overwrite=args.overwrite, workers=args.workers,
+                          progress=_progress(args), export_xdmf=args.export_xdmf, command=command)
+    else:
+        if not args.dataset:
+            raise BadInput("generate needs a DATASET name or --from FILE (see 'pdesuite list datasets')")
+        path = generate(args.dataset, args.output, profile=args.profile or "small", samples=args.samples,
+                        seed=0 if args.seed is None else args.seed, overrides=_parse_set(args.set),
+                        workers=args.workers, overwrite=args.overwrite, export_xdmf=args.export_xdmf,
+                        progress=_progress(args), command=command)
+    if not args.quiet:
+        from pdesuite.data import validate_dataset
+
+        summary = validate_dataset(path, check_values=False)
+        counts = ", ".join(f"{s} {info['samples']}" for s, info in summary["splits"].items())
+        print(f"wrote {path} ({counts} samples, u {summary['splits'][next(iter(summary['splits']))]['u_shape'][1:]})")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from pdesuite.data import validate_dataset
+
+    summary = validate_dataset(args.file)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+        return 0
+    attrs = summary["attrs"]
+    print(f"{args.file}: valid pdesuite dataset v{attrs['format_version']}")
+    for key in ("dataset", "problem", "solver", "profile", "seed", "pdesuite_version", "created", "fields"):
+        print(f"  {key:17s} {attrs.get(key)}")
+    print(f"  {'params':17s} {json.dumps(attrs['params'])}")
+    if "mesh" in summary:
+        print(f"  {'mesh':17s} {summary['mesh']['points'][0]} nodes, {summary['mesh']['cells'][0]} "
+              f"{summary['mesh']['cell_type']} cells")
+    coords = ", ".join(f"{k} {v}" for k, v in summary["coordinates"].items())
+    print(f"  {'coordinates':17s} {coords}")
+    for split, info in summary["splits"].items():
+        ranges = ", ".join(f"{name} [{lo:.4g}, {hi:.4g}]" for name, (lo, hi) in info.get("per_field", {}).items())
+        print(f"  /{split:16s} u {tuple(info['u_shape'])} {info['dtype']}, chunks {tuple(info['chunks'] or ())}, "
+              f"{info['compression']}; {ranges}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from pdesuite.demo import run_demo
+
+    run_demo(Path(args.output), quiet=args.quiet)
+    return 0
+
+
+# -- parser ---------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summaries")
+    parser = _Parser(prog="pdesuite", description="Classical PDE reference data and neural surrogates.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("list", parents=[common], help="list problems, datasets, surrogates or samplers")
+    p.add_argument("kind", nargs="?", choices=["problems", "datasets", "surrogates", "samplers"])
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("generate", parents=[common], help="generate a named reference dataset",
+                       description="Generate a named dataset into an HDF5 file (format v1), or rebuild one "
+                                   "from the metadata of an existing file with --from.")
+    p.add_argument("dataset", nargs="?", help="dataset name (pdesuite list datasets)")
+    p.add_argument("-o", "--output", required=True, help="output .h5 file")
+    p.add_argument("--from", dest="source", metavar="FILE", help="regenerate from FILE's stored metadata")
+    p.add_argument("--profile", help="recipe profile: small (CPU, default) or paper")
+    p.add_argument("--samples", type=int, help="training samples (valid/test keep the recipe's proportions)")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe parameter (repeatable)")
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("--export-xdmf", metavar="DIR", help="also write each solution as XDMF for ParaView")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("inspect", parents=[common], help="validate a dataset file and summarise it")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("demo", parents=[common], help="quickstart: small FEM dataset, plot and summary")
+    p.add_argument("-o", "--output", default="demo-output", help="output folder (default demo-output/)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _version() -> str:
+    from pdesuite import __version__
+
+    return f"pdesuite {__version__}"
+
+
+def _sigterm(signum, frame):  # noqa: ARG001
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        args = build_parser().parse_args(argv)
+        if not getattr(args, "func", None):
+            build_parser().print_help()
+            return 2
+        return args.func(args)
+    except BadInput as exc:
+        print(f"pdesuite: error: {exc}", file=sys.stderr)
+        return 2
+    except (SolverError, MissingDependency) as exc:
+        print(f"pdesuite: failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pdesuite: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal failure: one line, traceback on request
+        if os.environ.get("PDESUITE_DEBUG"):
+            raise
+        print(f"pdesuite: internal error: {type(exc).__name__}: {exc} (set PDESUITE_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Check a dataset file against format v1 and summarise it (behind `pdesuite inspect`)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from pdesuite.data.format import FORMAT, FORMAT_VERSION, REQUIRED_ATTRS, SPLITS
+from pdesuite.data.reader import _json_attr, open_h5
+from pdesuite.errors import BadInput
+
+
+def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict:
+    """Validate the layout of a dataset file and return a summary.
+
+    Checks the root attributes, the coordinates (grid or mesh), every split's ``u`` shape against
+    them and the field list, ``params`` against its names, and (``check_values``) that the values are
+    finite. Raises BadInput with a one-line message naming the first problem found.
+    """
+
+    def fail(message: str):
+        raise BadInput(f"{path}: {message}")
+
+    with open_h5(path) as f:
+        try:
+            attrs = {key: _json_attr(f.attrs, key) for key in f.attrs}
+            if attrs.get("format") != FORMAT:
+                fail(f"not a pdesuite dataset (format attribute {attrs.get('format')!r})")
+            if attrs.get("format_version") != FORMAT_VERSION:
+                fail(f"unsupported format_version {attrs.get('format_version')!r} (this reader: {FORMAT_VERSION})")
+            missing = [key for key in REQUIRED_ATTRS if key not in attrs]
+            if missing:
+                fail(f"missing root attribute(s) {', '.join(missing)}")
+            if not isinstance(attrs["params"], dict):
+                fail("root attribute 'params' is not a JSON object")
+            fields = attrs["fields"]
+            if not isinstance(fields, list) or not fields:
+                fail("root attribute 'fields' is not a non-empty JSON list")
+            if "t" not in f:
+                fail("missing /t")
+
+            has_mesh = "mesh" in f
+            grid_axes = [a for a in ("x", "y", "z") if a in f]
+            if has_mesh:
+                if "points" not in f["mesh"] or "cells" not in f["mesh"]:
+                    fail("/mesh needs 'points' and 'cells'")
+                n_nodes = f["mesh/points"].shape[0]
+                cells = f["mesh/cells"][()]
+                if cells.size and (cells.min() < 0 or cells.max() >= n_nodes):
+                    fail("/mesh/cells index nodes outside /mesh/points")
+            splits = [s for s in SPLITS if s in f]
+            if not splits:
+                fail("no split group (train, valid or test)")
+
+            summary = {"path": str(path), "attrs": attrs, "splits": {}}
+            for split in splits:
+                group = f[split]
+                for key in ("u", "params"):
+                    if key not in group:
+                        fail(f"/{split} has no '{key}'")
+                u, params = group["u"], group["params"]
+                n = u.shape[0]
+                # per-sample coordinates (e.g. KS): /{split}/t is (n, n_t)
+                t_len = group["t"].shape[-1] if "t" in group else f["t"].shape[0]
+                if has_mesh:
+                    expected = (n, t_len, f["mesh/points"].shape[0], len(fields))
+                else:
+                    lengths = [group[a].shape[-1] if a in group else f[a].shape[0] for a in grid_axes]
+                    expected = (n, t_len, *lengths, len(fields))
+                if tuple(u.shape) != expected:
+                    fail(f"/{split}/u has shape {tuple(u.shape)}, expected {expected} "
+                         f"(samples, t, {'nodes' if has_mesh else 'grid'}, fields)")
+                names = _json_attr(params.attrs, "names", None)
+                if names is None or params.shape != (n, len(names)):
+                    fail(f"/{split}/params shape {params.shape} does not match its names {names}")
+                info = {"samples": n, "u_shape": list(u.shape), "dtype": str(u.dtype),
+                        "chunks": list(u.chunks) if u.chunks else None, "compression": u.compression,
+                        "param_names": names}
+                if check_values and n:
+                    data = u[()]
+                    if not np.all(np.isfinite(data)):
+                        fail(f"/{split}/u contains non-finite values")
+                    info["min"] = float(data.min())
+                    info["max"] = float(data.max())
+                    info["per_field"] = {
+                        name: [float(data[..., k].min()), float(data[..., k].max())]
+                        for k, name in enumerate(fields)}
+                summary["splits"][split] = info
+            summary["coordinates"] = {key: list(f[key].shape) for key in ("t", "x", "y", "z") if key in f}
+            if has_mesh:
+                summary["mesh"] = {"points": list(f["mesh/points"].shape), "cells": list(f["mesh/cells"].shape),
+                                   "cell_type": _json_attr(f["mesh/cells"].attrs, "cell_type", "?")}
+            return summary
+        except (OSError, KeyError, RuntimeError) as exc:  # truncated data inside a readable header
+            fail(f"unreadable content ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})")

@@ -1,0 +1,162 @@
+"""Atomic, resumable writer for dataset files.
+
+The file is built under a hidden temporary name beside the target (``.NAME.partial``) and renamed
+onto the target only when every sample is written, so the target is either absent or complete.
+If the job is interrupted, the partial file keeps the samples written so far together with the
+run's parameters; the same command run again continues from there (`resume=True`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from pdesuite.data.format import COMPRESSION, FORMAT, FORMAT_VERSION
+from pdesuite.errors import BadInput
+
+
+def partial_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.partial")
+
+
+def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Fail early (BadInput) when ``path`` exists without ``overwrite`` or its folder is not writable."""
+    path = Path(path)
+    if path.is_dir():
+        raise BadInput(f"output {path} is a directory; give a file name")
+    if path.exists() and not overwrite:
+        raise BadInput(f"output {path} exists; pass --overwrite to replace it")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise BadInput(f"output folder {folder} does not exist")
+    check_writable_folder(folder)
+    return path
+
+
+def check_writable_folder(folder: Path, what: str = "output folder") -> None:
+    """BadInput unless a file can be created in ``folder`` (os.access is no guide for root or
+    read-only mounts, so this tries)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".pdesuite-probe-"):
+            pass
+    except OSError:
+        raise BadInput(f"{what} {folder} is not writable") from None
+
+
+class DatasetWriter:
+    """Write a dataset file sample by sample.
+
+    Args:
+        path: Target file.
+        attrs: Root attributes (provenance); ``params`` and ``fields`` may be dicts/lists (stored as JSON).
+        overwrite: Replace an existing target on success.
+        resume: Reuse a partial file of an interrupted run with identical ``attrs["params"]`` and seed.
+
+    Usage:
+        with DatasetWriter(path, attrs) as w:
+            w.write_array("t", t)
+            w.create_split("train", n, sample_shape, param_names)
+            for i in w.todo("train"):
+                w.write_sample("train", i, u, params)
+    """
+
+    def __init__(self, path: str | os.PathLike, attrs: dict, overwrite: bool = False, resume: bool = True):
+        self.path = check_output_path(path, overwrite)
+        self.partial = partial_path(self.path)
+        self.attrs = {"format": FORMAT, "format_version": FORMAT_VERSION, **attrs}
+        self.resume = resume
+        self.file: h5py.File | None = None
+        self.resumed_samples = 0
+
+    def _identity(self) -> str:
+        return json.dumps([self.attrs.get("dataset"), self.attrs.get("params"), self.attrs.get("seed")],
+                          sort_keys=True, default=str)
+
+    def __enter__(self) -> DatasetWriter:
+        if self.resume and self.partial.exists():
+            try:
+                f = h5py.File(self.partial, "a")
+                if f.attrs.get("_identity") == self._identity():
+                    self.file = f
+                    self.resumed_samples = sum(int(np.sum(g["_done"][()])) for g in f.values()
+                                               if isinstance(g, h5py.Group) and "_done" in g)
+                else:
+                    f.close()
+            except OSError:  # a partial file cut off mid-write: start again
+                pass
+        if self.file is None:
+            self.partial.unlink(missing_ok=True)
+            self.file = h5py.File(self.partial, "w")
+            self.file.attrs["_identity"] = self._identity()
+        for key, value in self.attrs.items():
+            if isinstance(value, dict | list):
+                value = json.dumps(value)
+            self.file.attrs[key] = "" if value is None else value
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.file is not None
+        if exc_type is None:
+            for group in self.file.values():
+                if isinstance(group, h5py.Group) and "_done" in group:
+                    if not np.all(group["_done"][()]):
+                        self.file.close()  # the partial file stays, for resuming
+                        raise RuntimeError(f"split {group.name} is incomplete")
+                    del group["_done"]
+            del self.file.attrs["_identity"]
+            self.file.close()
+            os.replace(self.partial, self.path)
+        else:
+            self.file.close()
+            # An interruption keeps the partial file for resuming; any other failure removes it.
+            if not issubclass(exc_type, KeyboardInterrupt):
+                self.partial.unlink(missing_ok=True)
+
+    # -- structure ------------------------------------------------------------------------------
+    def write_array(self, name: str, data, attrs: dict | None = None) -> None:
+        """A whole array at path ``name`` (coordinates, mesh), replaced if present."""
+        if name in self.file:
+            del self.file[name]
+        dset = self.file.create_dataset(name, data=np.asarray(data))
+        for key, value in (attrs or {}).items():
+            dset.attrs[key] = json.dumps(value) if isinstance(value, dict | list) else value
+
+    def create_split(self, split: str, n_samples: int, sample_shape: tuple[int, ...],
+                     param_names: list[str], dtype=np.float32,
+                     extras: dict[str, tuple[tuple[int, ...], object]] | None = None) -> None:
+        """Make ``/{split}/u`` (n_samples, *sample_shape), ``params`` and optional extra arrays.
+
+        Extras map name -> (per-sample shape, dtype). Existing groups (resume) are kept.
+        """
+        if split in self.file:
+            return
+        group = self.file.create_group(split)
+        chunk = (1, *sample_shape)
+        group.create_dataset("u", shape=(n_samples, *sample_shape), dtype=dtype, chunks=chunk, **COMPRESSION)
+        params = group.create_dataset("params", shape=(n_samples, len(param_names)), dtype=np.float64)
+        params.attrs["names"] = json.dumps(list(param_names))
+        for name, (shape, extra_dtype) in (extras or {}).items():
+            group.create_dataset(name, shape=(n_samples, *shape), dtype=extra_dtype,
+                                 chunks=(1, *shape) if shape else None, **(COMPRESSION if shape else {}))
+        group.create_dataset("_done", data=np.zeros(n_samples, dtype=bool))
+
+    def todo(self, split: str) -> list[int]:
+        """Indices of the samples of ``split`` not written yet."""
+        return [int(i) for i in np.flatnonzero(~self.file[split]["_done"][()])]
+
+    def write_sample(self, split: str, index: int, u: np.ndarray, params: np.ndarray,
+                     extras: dict[str, np.ndarray] | None = None) -> None:
+        group = self.file[split]
+        if u.shape != group["u"].shape[1:]:
+            raise ValueError(f"sample shape {u.shape} != {group['u'].shape[1:]}")
+        group["u"][index] = u
+        group["params"][index] = params
+        for name, value in (extras or {}).items():
+            group[name][index] = value
+        group["_done"][index] = True
+        self.file.flush()

@@ -1,0 +1,169 @@
+"""The recipe interface: parameters, layout of the file, and one sample at a time."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from pdesuite.errors import BadInput
+
+#: Where the recipes' profile files live (the repository's datasets/ folder by default).
+DATASETS_DIR = Path(os.environ.get("PDESUITE_DATASETS", Path(__file__).resolve().parents[2] / "datasets"))
+SPLIT_KEYS = ("train", "valid", "test")
+
+
+@dataclass
+class Layout:
+    """What a dataset file holds besides the samples.
+
+    Attributes:
+        arrays: Root arrays by path ("t", "x", "y", "mesh/points", "mesh/cells").
+        array_attrs: Attributes per root array (e.g. {"mesh/cells": {"cell_type": "triangle"}}).
+        sample_shape: Shape of one sample's ``u``: (n_t, *spatial, n_fields).
+        param_names: Names of the per-sample parameters.
+        extras: Extra per-sample arrays: name -> (shape, dtype).
+    """
+
+    arrays: dict[str, np.ndarray]
+    sample_shape: tuple[int, ...]
+    param_names: list[str]
+    array_attrs: dict[str, dict] = field(default_factory=dict)
+    extras: dict[str, tuple[tuple[int, ...], Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Sample:
+    """One generated sample: ``u`` (n_t, *spatial, n_fields), its parameters and extras."""
+
+    u: np.ndarray
+    params: np.ndarray
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _coerce(key: str, text: str, default: Any) -> Any:
+    """Parse a --set value to the type of the parameter's default."""
+    try:
+        if isinstance(default, bool):
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, list):
+            value = json.loads(text)
+            return value if isinstance(value, list) else [value]
+        return text
+    except (ValueError, json.JSONDecodeError):
+        raise BadInput(f"--set {key}={text}: expected a {type(default).__name__}") from None
+
+
+class Recipe(ABC):
+    """A named dataset.
+
+    Subclasses set the class attributes, implement `layout` and `sample`, and may check their
+    parameters in `validate` (raise BadInput). ``self.params`` holds every parameter (profile values
+    with overrides, split sizes included); it is stored in the file and enough to regenerate it.
+    """
+
+    name: ClassVar[str]
+    problem: ClassVar[str]
+    solver: ClassVar[str]
+    fields: ClassVar[list[str]]
+    description: ClassVar[str] = ""
+
+    def __init__(self, params: dict):
+        self.params = dict(params)
+        for key in SPLIT_KEYS:
+            value = self.params.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise BadInput(f"{self.name}: split size {key} must be an integer >= 0, got {value!r}")
+        if self.params["train"] + self.params["valid"] + self.params["test"] == 0:
+            raise BadInput(f"{self.name}: no samples requested")
+        self.validate()
+
+    # -- profiles and parameters ----------------------------------------------------------------
+    @classmethod
+    def profiles(cls) -> dict[str, dict]:
+        path = DATASETS_DIR / f"{cls.name}.toml"
+        if not path.is_file():
+            raise BadInput(f"recipe file {path} is missing (set PDESUITE_DATASETS to the datasets/ folder)")
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+        return {key: value for key, value in data.items() if isinstance(value, dict)}
+
+    @classmethod
+    def resolve(cls, profile: str = "small", samples: int | None = None,
+                overrides: dict[str, str] | None = None) -> dict:
+        """Profile values, then ``--samples`` (train size; valid/test keep their proportion), then ``--set``."""
+        profiles = cls.profiles()
+        if profile not in profiles:
+            raise BadInput(f"unknown profile {profile!r} for {cls.name} (known: {', '.join(profiles)})")
+        params = dict(profiles[profile])
+        if samples is not None:
+            if isinstance(samples, bool) or int(samples) != samples or samples < 1:
+                raise BadInput(f"--samples must be a positive integer, got {samples}")
+            scale = samples / max(params["train"], 1)
+            for key in ("valid", "test"):
+                if params[key]:
+                    params[key] = max(1, round(params[key] * scale))
+            params["train"] = int(samples)
+        for key, text in (overrides or {}).items():
+            if key not in params:
+                raise BadInput(f"unknown parameter {key!r} for {cls.name} (known: {', '.join(sorted(params))})")
+            params[key] = _coerce(key, text, params[key])
+        return params
+
+    def validate(self) -> None:  # noqa: B027 - optional hook
+        """Raise BadInput for invalid parameter values."""
+
+    def require(self, condition: bool, message: str) -> None:
+        if not condition:
+            raise BadInput(f"{self.name}: {message}")
+
+    def require_int(self, key: str, low: int, high: int | None = None) -> None:
+        """params[key] must be an integer in [low, high]."""
+        value = self.params[key]
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
+        bounds = f">= {low}" if high is None else f"in {low}..{high}"
+        self.require(ok, f"{key} must be an integer {bounds}, got {value!r}")
+
+    def require_positive(self, key: str, what: str | None = None) -> None:
+        """params[key] must be a finite number > 0."""
+        value = self.params[key]
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
+        self.require(ok, f"{what or key} must be positive, got {value!r}")
+
+    def splits(self) -> list[tuple[str, int]]:
+        return [(key, self.params[key]) for key in SPLIT_KEYS if self.params[key] > 0]
+
+    @staticmethod
+    def rng(seed: int, split: str, index: int) -> np.random.Generator:
+        """The generator of one sample: depends only on (seed, split, index), not on the worker."""
+        return np.random.default_rng([int(seed), SPLIT_KEYS.index(split), int(index)])
+
+    # -- the work ----------------------------------------------------------------------------------
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Build what all samples share (meshes, solvers); called once per process."""
+
+    @abstractmethod
+    def layout(self) -> Layout:
+        """Coordinates and shapes of the file (after `prepare`)."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, export_dir: Path | None = None, tag: str = "") -> Sample:
+        """Draw parameters with ``rng``, solve, return the sample; write XDMF to ``export_dir`` if given."""
+
+    def extra_attrs(self) -> dict:
+        """Extra root attributes (e.g. which fields are inputs)."""
+        return {}

@@ -1,0 +1,89 @@
+"""Explicit name -> object registries.
+
+Each registry maps a public name (as used on the command line) to a class or factory. Modules
+register themselves with a decorator; `pdesuite/registry.py` lists which modules to import so the
+registries are filled lazily, on first look-up, without importing heavy dependencies at start-up.
+
+Example:
+    >>> from pdesuite.registry import DATASETS
+    >>> sorted(DATASETS.names())  # doctest: +SKIP
+    ['cylinder-flow', 'heat-random', 'helmholtz-bumps', 'poisson-random']
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pdesuite.errors import BadInput
+
+
+class Registry:
+    """A named collection of entries that are registered by decorator.
+
+    Args:
+        kind: What the entries are ("dataset", "problem", ...), used in error messages.
+        modules: Modules whose import registers the entries (imported lazily on first look-up).
+    """
+
+    def __init__(self, kind: str, modules: Iterable[str] = ()) -> None:
+        self.kind = kind
+        self._modules = tuple(modules)
+        self._entries: dict[str, Any] = {}
+        self._loaded = False
+
+    def register(self, name: str) -> Callable[[Any], Any]:
+        def decorator(obj: Any) -> Any:
+            if name in self._entries and self._entries[name] is not obj:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            self._entries[name] = obj
+            return obj
+
+        return decorator
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            for module in self._modules:
+                importlib.import_module(module)
+
+    def names(self) -> list[str]:
+        self._load()
+        return sorted(self._entries)
+
+    def get(self, name: str) -> Any:
+        self._load()
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(self.names()) or "none"
+            raise BadInput(f"unknown {self.kind} {name!r} (known: {known})") from None
+
+    def __contains__(self, name: str) -> bool:
+        self._load()
+        return name in self._entries
+
+
+PROBLEMS = Registry(
+    "problem",
+    [
+        "pdesuite.problems.poisson",
+        "pdesuite.problems.helmholtz",
+        "pdesuite.problems.heat",
+        "pdesuite.problems.navier_stokes",
+    ],
+)
+DATASETS = Registry(
+    "dataset",
+    [
+        "pdesuite.recipes.poisson_random",
+        "pdesuite.recipes.helmholtz_bumps",
+        "pdesuite.recipes.heat_random",
+        "pdesuite.recipes.cylinder_flow",
+    ],
+)
+SURROGATES = Registry("surrogate", [])
+SAMPLERS = Registry("sampler", [])
+
+ALL = {"problems": PROBLEMS, "datasets": DATASETS, "surrogates": SURROGATES, "samplers": SAMPLERS}

@@ -1,0 +1,1 @@
+"""Classical solvers. `fem` needs dolfinx; the grid solvers (later) need only numpy/scipy."""

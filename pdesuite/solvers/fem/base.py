@@ -1,0 +1,110 @@
+"""What every linear FEM solver shares: function space, Dirichlet data, a PETSc linear solve."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import ClassVar
+
+import dolfinx
+import dolfinx.fem.petsc
+import numpy as np
+import ufl
+from petsc4py import PETSc
+
+from pdesuite.errors import BadInput, SolverError
+from pdesuite.solvers.fem.expressions import bind_parameters
+from pdesuite.solvers.fem.mesh import Domain
+
+#: Direct sparse LU (MUMPS): robust for indefinite problems and small meshes.
+DIRECT = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+#: Conjugate gradients with PETSc's algebraic multigrid: for large SPD systems.
+CG_AMG = {"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-10, "ksp_atol": 1e-14,
+          "ksp_max_it": 500}
+
+_prefix_counter = itertools.count()
+
+
+def unique_prefix(name: str) -> str:
+    """A PETSc options prefix that no other solver object uses."""
+    return f"pdesuite_{name}_{next(_prefix_counter)}_"
+
+
+class LinearFEMSolver:
+    """Base for solvers of linear problems a(u, v) = L(v) on a Lagrange space.
+
+    Subclasses build the forms in `forms` (the mathematics) and the Dirichlet conditions in
+    `boundary_conditions`; `solve` assembles, solves and checks the result.
+
+    Args:
+        problem: The problem dataclass.
+        domain: Mesh and markers (`pdesuite.solvers.fem.mesh.Domain`).
+        degree: Polynomial degree of the Lagrange elements (>= 1).
+        petsc_options: PETSc KSP/PC options; default direct LU (MUMPS).
+    """
+
+    name: ClassVar[str] = "fem"
+    default_petsc_options: ClassVar[dict] = DIRECT
+
+    def __init__(self, problem, domain: Domain, degree: int = 1, petsc_options: dict | None = None):
+        if not isinstance(domain, Domain):
+            raise BadInput(f"{type(self).__name__} needs a Domain (see pdesuite.solvers.fem.mesh), "
+                           f"got {type(domain).__name__}")
+        if int(degree) != degree or degree < 1:
+            raise BadInput(f"element degree must be a positive integer, got {degree}")
+        self.problem = problem
+        self.domain = domain
+        self.degree = int(degree)
+        self.petsc_options = dict(self.default_petsc_options if petsc_options is None else petsc_options)
+        self.V = dolfinx.fem.functionspace(domain.mesh, ("Lagrange", self.degree))
+        bind_parameters(problem, domain.mesh)
+
+    @property
+    def convergence_order(self) -> dict[str, int]:
+        """Expected error orders in h for smooth solutions: L2 = p + 1, H1 seminorm = p."""
+        return {"L2": self.degree + 1, "H1": self.degree}
+
+    def dirichlet_bc(self, value, facets: np.ndarray | None = None) -> dolfinx.fem.DirichletBC:
+        """u = value on ``facets`` (all boundary facets by default); ``value`` is an expression ``(x, m)``."""
+        from pdesuite.solvers.fem.expressions import numpy_interpolant
+
+        if facets is None:
+            facets = self.domain.boundary_facets()
+        mesh = self.domain.mesh
+        fdim = mesh.topology.dim - 1
+        dofs = dolfinx.fem.locate_dofs_topological(self.V, fdim, facets)
+        constant = 0.0 if value is None else getattr(value, "constant_value", None)
+        if constant is not None:
+            return dolfinx.fem.dirichletbc(PETSc.ScalarType(constant), dofs, self.V)
+        # interpolate g only on the cells touching the boundary: O(boundary), not O(mesh)
+        cells = dolfinx.mesh.compute_incident_entities(mesh.topology, facets, fdim, fdim + 1)
+        g = dolfinx.fem.Function(self.V)
+        g.interpolate(numpy_interpolant(value), cells0=cells)
+        return dolfinx.fem.dirichletbc(g, dofs)
+
+    def linear_solve(self, a, L, bcs, u: dolfinx.fem.Function | None = None) -> tuple[dolfinx.fem.Function, dict]:
+        """Solve a(u, v) = L(v) with Dirichlet ``bcs``; raises SolverError if PETSc fails or u is not finite."""
+        problem = dolfinx.fem.petsc.LinearProblem(
+            a, L, bcs=bcs, u=u, petsc_options=self.petsc_options,
+            petsc_options_prefix=unique_prefix(self.name))
+        start = time.perf_counter()
+        uh = problem.solve()
+        ksp = problem.solver
+        info = {"ksp_iterations": ksp.getIterationNumber(), "ksp_reason": int(ksp.getConvergedReason()),
+                "solve_seconds": time.perf_counter() - start, "dofs": self.V.dofmap.index_map.size_global}
+        if info["ksp_reason"] < 0:
+            raise SolverError(f"{self.name}: linear solver failed (PETSc reason {info['ksp_reason']})")
+        if not np.all(np.isfinite(uh.x.array)):
+            raise SolverError(f"{self.name}: solution is not finite")
+        return uh, info
+
+
+def manufactured_or(given, derived):
+    """``given`` when set, else what the exact solution implies (``derived()``), else None."""
+    return given if given is not None else derived()
+
+
+def facet_normal_flux(kappa, u_exact, mesh):
+    """κ ∇u · n on the boundary, for Neumann data derived from an exact solution."""
+    n = ufl.FacetNormal(mesh)
+    return ufl.dot(kappa * ufl.grad(u_exact), n)

@@ -1,0 +1,147 @@
+"""Meshes for the FEM solvers: structured boxes, and reading/writing `.msh` and XDMF files.
+
+A `Domain` bundles a dolfinx mesh with its facet markers (named boundary parts), which the
+solvers use for boundary conditions. Unstructured gmsh geometries live in `unstructured.py`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mpi4py import MPI
+
+import dolfinx
+import numpy as np
+from dolfinx.mesh import CellType, Mesh, MeshTags
+
+from pdesuite.errors import BadInput
+
+CELL_TYPES = {"triangle": CellType.triangle, "quadrilateral": CellType.quadrilateral}
+
+
+@dataclass
+class Domain:
+    """A mesh with optional facet markers.
+
+    Attributes:
+        mesh: The dolfinx mesh.
+        facet_tags: Facet markers, or None for structured meshes (solvers then locate boundaries
+            geometrically).
+        markers: Boundary-part name -> facet tag value (e.g. {"inlet": 2, "cylinder": 5}).
+        description: How the mesh was made (stored as provenance in datasets).
+    """
+
+    mesh: Mesh
+    facet_tags: MeshTags | None = None
+    markers: dict[str, int] = field(default_factory=dict)
+    description: dict = field(default_factory=dict)
+
+    @property
+    def comm(self) -> MPI.Comm:
+        return self.mesh.comm
+
+    @property
+    def num_cells(self) -> int:
+        """Global number of cells."""
+        index_map = self.mesh.topology.index_map(self.mesh.topology.dim)
+        return index_map.size_global
+
+    @property
+    def num_vertices(self) -> int:
+        return self.mesh.topology.index_map(0).size_global
+
+    def hmax(self) -> float:
+        """Largest cell diameter (global)."""
+        tdim = self.mesh.topology.dim
+        n_local = self.mesh.topology.index_map(tdim).size_local
+        h = dolfinx.cpp.mesh.h(self.mesh._cpp_object, tdim, np.arange(n_local, dtype=np.int32))
+        return self.comm.allreduce(float(h.max()) if h.size else 0.0, op=MPI.MAX)
+
+    def boundary_facets(self, name: str | None = None) -> np.ndarray:
+        """Local indices of boundary facets; all of them, or those tagged ``name``."""
+        fdim = self.mesh.topology.dim - 1
+        if name is None:
+            self.mesh.topology.create_connectivity(fdim, fdim + 1)
+            return dolfinx.mesh.exterior_facet_indices(self.mesh.topology)
+        if self.facet_tags is None or name not in self.markers:
+            raise BadInput(f"mesh has no boundary part {name!r} (known: {sorted(self.markers)})")
+        return self.facet_tags.find(self.markers[name])
+
+
+def _check_resolution(*n: int) -> None:
+    for value in n:
+        if int(value) != value or value < 1:
+            raise BadInput(f"mesh resolution must be a positive integer, got {value}")
+
+
+def rectangle(
+    p0: tuple[float, float],
+    p1: tuple[float, float],
+    n: tuple[int, int],
+    cell: str = "triangle",
+    comm: MPI.Comm = MPI.COMM_WORLD,
+) -> Domain:
+    """Structured mesh of the rectangle [p0, p1] with n = (nx, ny) cells per direction.
+
+    Triangles use the 'right' diagonal; ``cell`` is "triangle" or "quadrilateral".
+    """
+    _check_resolution(*n)
+    if cell not in CELL_TYPES:
+        raise BadInput(f"unknown cell type {cell!r} (known: {', '.join(CELL_TYPES)})")
+    if not (p1[0] > p0[0] and p1[1] > p0[1]):
+        raise BadInput(f"rectangle corners must satisfy p1 > p0, got {p0}, {p1}")
+    mesh = dolfinx.mesh.create_rectangle(comm, [np.asarray(p0, float), np.asarray(p1, float)],
+                                         [int(n[0]), int(n[1])], cell_type=CELL_TYPES[cell])
+    return Domain(mesh, description={"kind": "rectangle", "p0": list(p0), "p1": list(p1),
+                                     "n": [int(n[0]), int(n[1])], "cell": cell})
+
+
+def unit_square(n: int, cell: str = "triangle", comm: MPI.Comm = MPI.COMM_WORLD) -> Domain:
+    """Structured mesh of [0, 1]² with n × n cells (triangles: 2 n² of them)."""
+    _check_resolution(n)
+    domain = rectangle((0.0, 0.0), (1.0, 1.0), (n, n), cell, comm)
+    domain.description["kind"] = "unit_square"
+    return domain
+
+
+def write_mesh(domain: Domain, path: str | os.PathLike) -> Path:
+    """Write a mesh (and its facet tags) to XDMF (``.xdmf``; an ``.h5`` file goes beside it).
+
+    Gmsh `.msh` files are written by `unstructured.py` while the gmsh model is alive.
+    """
+    path = Path(path)
+    if path.suffix != ".xdmf":
+        raise BadInput(f"write_mesh writes .xdmf files, got {path.name!r}")
+    mesh = domain.mesh
+    with dolfinx.io.XDMFFile(mesh.comm, str(path), "w") as xdmf:
+        mesh.name = "mesh"
+        xdmf.write_mesh(mesh)
+        if domain.facet_tags is not None:
+            mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
+            domain.facet_tags.name = "facet_tags"
+            xdmf.write_meshtags(domain.facet_tags, mesh.geometry)
+    return path
+
+
+def read_mesh(path: str | os.PathLike, comm: MPI.Comm = MPI.COMM_WORLD, markers: dict | None = None) -> Domain:
+    """Read a mesh from ``.msh`` (gmsh, physical groups become markers) or ``.xdmf``."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"mesh file not found: {path}")
+    if path.suffix == ".msh":
+        data = dolfinx.io.gmsh.read_from_msh(str(path), comm, 0, gdim=2)
+        found = {name: group.tag for name, group in data.physical_groups.items() if group.dim == 1}
+        return Domain(data.mesh, data.facet_tags, markers or found,
+                      {"kind": "file", "path": str(path)})
+    if path.suffix == ".xdmf":
+        with dolfinx.io.XDMFFile(comm, str(path), "r") as xdmf:
+            mesh = xdmf.read_mesh(name="mesh")
+            mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
+            try:
+                tags = xdmf.read_meshtags(mesh, name="facet_tags")
+            except RuntimeError:
+                tags = None
+        return Domain(mesh, tags, markers or {}, {"kind": "file", "path": str(path)})
+    raise BadInput(f"unknown mesh format {path.suffix!r} (use .msh or .xdmf)")

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Create .venv/ with a Python >= 3.12 found on this machine and install pdesuite (editable) into it.
+# Re-runs the install only when pyproject.toml changed since the last successful install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv
+STAMP="$VENV/.pdesuite-installed"
+
+python_ok() {  # prints the interpreter path when it runs and is >= 3.12
+  "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && echo "$1"
+}
+
+find_python() {
+  local c
+  for c in "${PYTHON:-}" python3.13 python3.12 python3; do
+    [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 && python_ok "$c" && return 0
+  done
+  local root="${PYENV_ROOT:-}"
+  [ -z "$root" ] && command -v pyenv >/dev/null 2>&1 && root="$(pyenv root)"
+  [ -z "$root" ] && root="$HOME/.pyenv"
+  for c in $(ls -d "$root"/versions/3.1[2-9]* "$root"/versions/3.[2-9][0-9]* 2>/dev/null | sort -rV); do
+    [ -x "$c/bin/python" ] && python_ok "$c/bin/python" && return 0
+  done
+  return 1
+}
+
+if [ ! -x "$VENV/bin/python" ] || ! python_ok "$VENV/bin/python" >/dev/null; then
+  if ! PY="$(find_python)"; then
+    echo "pdesuite needs Python >= 3.12 (dolfinx 0.11 wheels require it) and none was found." >&2
+    echo "Install one (e.g. 'pyenv install 3.12', or your OS package python3.12), or point to it:" >&2
+    echo "    make test PYTHON=/path/to/python3.12" >&2
+    exit 2
+  fi
+  echo "bootstrap: creating $VENV with $PY ($("$PY" --version 2>&1))"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+fi
+
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+  echo "bootstrap: installing pdesuite and its dependencies into $VENV (first time: a few minutes)"
+  "$VENV/bin/python" -m pip install -q -e '.[dev]'
+  touch "$STAMP"
+fi
