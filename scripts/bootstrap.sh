@@ -12,13 +12,13 @@ python_ok() {  # prints the interpreter path when it runs and is >= 3.12
 
 find_python() {
   local c
-  for c in "${PYTHON:-}" python3.13 python3.12 python3; do
+  for c in "${PYTHON:-}" python3.12 python3.13 python3; do
     [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 && python_ok "$c" && return 0
   done
   local root="${PYENV_ROOT:-}"
   [ -z "$root" ] && command -v pyenv >/dev/null 2>&1 && root="$(pyenv root)"
   [ -z "$root" ] && root="$HOME/.pyenv"
-  for c in $(ls -d "$root"/versions/3.1[2-9]* "$root"/versions/3.[2-9][0-9]* 2>/dev/null | sort -rV); do
+  for c in $(ls -d "$root"/versions/3.1[2-9]* "$root"/versions/3.[2-9][0-9]* 2>/dev/null | sort -V); do
     [ -x "$c/bin/python" ] && python_ok "$c/bin/python" && return 0
   done
   return 1

@@ -48,3 +48,4 @@ class Heat(Problem):
         if self.velocity is not None:
             require(len(self.velocity) == self.dim,
                     f"velocity needs {self.dim} components, got {len(self.velocity)}")
+PROBLEMS.register("advection-diffusion")(Heat)

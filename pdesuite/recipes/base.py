@@ -26,16 +26,25 @@ class Layout:
     Attributes:
         arrays: Root arrays by path ("t", "x", "y", "mesh/points", "mesh/cells").
         array_attrs: Attributes per root array (e.g. {"mesh/cells": {"cell_type": "triangle"}}).
-        sample_shape: Shape of one sample's ``u``: (n_t, *spatial, n_fields).
+        sample_shape: Shape of one sample's ``u``: (n_t, *spatial, n_fields); or a dict split -> shape
+            where splits differ (KS: 140 training steps, 640 test steps).
         param_names: Names of the per-sample parameters.
-        extras: Extra per-sample arrays: name -> (shape, dtype).
+        extras: Extra per-sample arrays: name -> (shape or dict split -> shape, dtype); e.g. per-sample
+            coordinates "t" and "x".
     """
 
     arrays: dict[str, np.ndarray]
-    sample_shape: tuple[int, ...]
+    sample_shape: tuple[int, ...] | dict[str, tuple[int, ...]]
     param_names: list[str]
     array_attrs: dict[str, dict] = field(default_factory=dict)
-    extras: dict[str, tuple[tuple[int, ...], Any]] = field(default_factory=dict)
+    extras: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def shape(self, split: str) -> tuple[int, ...]:
+        return tuple(self.sample_shape[split] if isinstance(self.sample_shape, dict) else self.sample_shape)
+
+    def extras_for(self, split: str) -> dict[str, tuple[tuple[int, ...], Any]]:
+        return {name: (tuple(shape[split] if isinstance(shape, dict) else shape), dtype)
+                for name, (shape, dtype) in self.extras.items()}
 
 
 @dataclass
@@ -81,6 +90,8 @@ class Recipe(ABC):
     solver: ClassVar[str]
     fields: ClassVar[list[str]]
     description: ClassVar[str] = ""
+    #: Samples solved together by `sample_batch` (batched solvers override it).
+    batch_size: ClassVar[int] = 1
 
     def __init__(self, params: dict):
         self.params = dict(params)
@@ -161,8 +172,14 @@ class Recipe(ABC):
         """Coordinates and shapes of the file (after `prepare`)."""
 
     @abstractmethod
-    def sample(self, rng: np.random.Generator, export_dir: Path | None = None, tag: str = "") -> Sample:
+    def sample(self, rng: np.random.Generator, split: str, export_dir: Path | None = None, tag: str = "") -> Sample:
         """Draw parameters with ``rng``, solve, return the sample; write XDMF to ``export_dir`` if given."""
+
+    def sample_batch(self, rngs: list[np.random.Generator], split: str, export_dir: Path | None = None,
+                     tags: list[str] | None = None) -> list[Sample]:
+        """Several samples of one split, one generator each (batched solvers override this)."""
+        tags = tags or [""] * len(rngs)
+        return [self.sample(rng, split, export_dir, tag) for rng, tag in zip(rngs, tags, strict=True)]
 
     def extra_attrs(self) -> dict:
         """Extra root attributes (e.g. which fields are inputs)."""

@@ -64,7 +64,8 @@ class CylinderFlow(Recipe):
             extras={"drag": ((n_t,), np.float64), "lift": ((n_t,), np.float64)},
         )
 
-    def sample(self, rng: np.random.Generator, export_dir: Path | None = None, tag: str = "") -> Sample:
+    def sample(self, rng: np.random.Generator, split: str, export_dir: Path | None = None,
+               tag: str = "") -> Sample:
         from pdesuite.problems import DFGCylinderFlow
         from pdesuite.solvers.fem import NavierStokesIPCS
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pdesuite.data.reader import open_dataset
 from pdesuite.data.writer import DatasetWriter, check_output_path, check_writable_folder
-from pdesuite.errors import BadInput
+from pdesuite.errors import BadInput, SolverError
 from pdesuite.recipes.base import Recipe
 from pdesuite.registry import DATASETS
 
@@ -46,11 +46,17 @@ def _init_worker(name: str, params: dict) -> None:
     _WORKER.prepare()
 
 
-def _run_sample(split: str, index: int, seed: int, export_dir: str | None):
+def _run_batch(split: str, indices: list[int], seed: int, export_dir: str | None):
+    """Solve samples ``indices`` of ``split`` (in a worker, or in-process)."""
     assert _WORKER is not None
-    sample = _WORKER.sample(Recipe.rng(seed, split, index), Path(export_dir) if export_dir else None,
-                            tag=f"{split}_{index:05d}")
-    return split, index, sample
+    rngs = [Recipe.rng(seed, split, i) for i in indices]
+    tags = [f"{split}_{i:05d}" for i in indices]
+    try:
+        samples = _WORKER.sample_batch(rngs, split, Path(export_dir) if export_dir else None, tags)
+    except SolverError as exc:
+        which = f"sample {indices[0]}" if len(indices) == 1 else f"samples {indices[0]}..{indices[-1]}"
+        raise SolverError(f"{split} {which}: {exc}") from exc
+    return split, indices, samples
 
 
 def generate(name: str, output: str | os.PathLike, profile: str = "small", samples: int | None = None,
@@ -92,30 +98,36 @@ def generate(name: str, output: str | os.PathLike, profile: str = "small", sampl
     with DatasetWriter(output, attrs, overwrite=overwrite) as writer:
         for path, array in layout.arrays.items():
             writer.write_array(path, array, layout.array_attrs.get(path))
-        jobs = []
+        batches: list[tuple[str, list[int]]] = []
         for split, count in recipe.splits():
-            writer.create_split(split, count, layout.sample_shape, layout.param_names, extras=layout.extras)
-            jobs += [(split, i) for i in writer.todo(split)]
+            writer.create_split(split, count, layout.shape(split), layout.param_names,
+                                extras=layout.extras_for(split))
+            todo = writer.todo(split)
+            size = max(1, int(recipe.batch_size))
+            batches += [(split, todo[i:i + size]) for i in range(0, len(todo), size)]
         if writer.resumed_samples and progress:
             print(f"resuming {output.name}: {writer.resumed_samples} sample(s) already written", file=sys.stderr)
-        bar = tqdm(total=len(jobs), desc=f"generate {recipe.name}", unit="sample", disable=not progress)
+        total = sum(len(indices) for _, indices in batches)
+        bar = tqdm(total=total, desc=f"generate {recipe.name}", unit="sample", disable=not progress)
         export = str(export_dir) if export_dir else None
-        if workers == 1 or len(jobs) <= 1:
+
+        def write(split, indices, samples):
+            for index, sample in zip(indices, samples, strict=True):
+                writer.write_sample(split, index, sample.u, sample.params, sample.extras)
+            bar.update(len(indices))
+
+        if workers == 1 or len(batches) <= 1:
             global _WORKER
             _WORKER = recipe
-            for split, index in jobs:
-                _, _, sample = _run_sample(split, index, seed, export)
-                writer.write_sample(split, index, sample.u, sample.params, sample.extras)
-                bar.update()
+            for split, indices in batches:
+                write(*_run_batch(split, indices, seed, export))
         else:
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_init_worker,
+            with ProcessPoolExecutor(min(workers, len(batches)), mp_context=context, initializer=_init_worker,
                                      initargs=(recipe.name, recipe.params)) as pool:
-                futures = [pool.submit(_run_sample, split, index, seed, export) for split, index in jobs]
+                futures = [pool.submit(_run_batch, split, indices, seed, export) for split, indices in batches]
                 for future in futures:
-                    split, index, sample = future.result()
-                    writer.write_sample(split, index, sample.u, sample.params, sample.extras)
-                    bar.update()
+                    write(*future.result())
         bar.close()
     return output
 

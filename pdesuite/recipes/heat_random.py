@@ -79,7 +79,8 @@ class HeatRandom(Recipe):
     def extra_attrs(self) -> dict:
         return {"grid_indexing": "u[..., i, j, :] = u(x_i, y_j)"}
 
-    def sample(self, rng: np.random.Generator, export_dir: Path | None = None, tag: str = "") -> Sample:
+    def sample(self, rng: np.random.Generator, split: str, export_dir: Path | None = None,
+               tag: str = "") -> Sample:
         p = self.params
         a = random_coefficients(rng, p["modes"], p["decay"], start=1)
         self.u0.set(a)

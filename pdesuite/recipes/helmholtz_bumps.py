@@ -86,7 +86,8 @@ class HelmholtzBumps(Recipe):
             param_names=PARAM_NAMES,
         )
 
-    def sample(self, rng: np.random.Generator, export_dir: Path | None = None, tag: str = "") -> Sample:
+    def sample(self, rng: np.random.Generator, split: str, export_dir: Path | None = None,
+               tag: str = "") -> Sample:
         theta = draw_bumps(rng)
         self.theta.set(theta)
         solution = self.fem_solver.solve()

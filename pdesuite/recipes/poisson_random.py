@@ -68,7 +68,8 @@ class PoissonRandom(Recipe):
     def extra_attrs(self) -> dict:
         return {"input_fields": ["kappa", "f"], "grid_indexing": "u[..., i, j, :] = u(x_i, y_j)"}
 
-    def sample(self, rng: np.random.Generator, export_dir: Path | None = None, tag: str = "") -> Sample:
+    def sample(self, rng: np.random.Generator, split: str, export_dir: Path | None = None,
+               tag: str = "") -> Sample:
         K, p = self.params["modes"], self.params
         a = random_coefficients(rng, K, p["decay"], start=0) * p["kappa_std"]
         b = random_coefficients(rng, K, p["decay"], start=1)

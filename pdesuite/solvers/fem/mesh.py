@@ -6,6 +6,7 @@ solvers use for boundary conditions. Unstructured gmsh geometries live in `unstr
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ class Domain:
     facet_tags: MeshTags | None = None
     markers: dict[str, int] = field(default_factory=dict)
     description: dict = field(default_factory=dict)
+    _exterior_facets: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def comm(self) -> MPI.Comm:
@@ -63,8 +65,10 @@ class Domain:
         """Local indices of boundary facets; all of them, or those tagged ``name``."""
         fdim = self.mesh.topology.dim - 1
         if name is None:
-            self.mesh.topology.create_connectivity(fdim, fdim + 1)
-            return dolfinx.mesh.exterior_facet_indices(self.mesh.topology)
+            if self._exterior_facets is None:  # the mesh never changes: compute once
+                self.mesh.topology.create_connectivity(fdim, fdim + 1)
+                self._exterior_facets = dolfinx.mesh.exterior_facet_indices(self.mesh.topology)
+            return self._exterior_facets
         if self.facet_tags is None or name not in self.markers:
             raise BadInput(f"mesh has no boundary part {name!r} (known: {sorted(self.markers)})")
         return self.facet_tags.find(self.markers[name])
@@ -107,7 +111,7 @@ def unit_square(n: int, cell: str = "triangle", comm: MPI.Comm = MPI.COMM_WORLD)
 
 
 def write_mesh(domain: Domain, path: str | os.PathLike) -> Path:
-    """Write a mesh (and its facet tags) to XDMF (``.xdmf``; an ``.h5`` file goes beside it).
+    """Write a mesh (and its facet tags) to XDMF (``.xdmf``; ``.h5`` and ``.markers.json`` go beside it).
 
     Gmsh `.msh` files are written by `unstructured.py` while the gmsh model is alive.
     """
@@ -122,7 +126,13 @@ def write_mesh(domain: Domain, path: str | os.PathLike) -> Path:
             mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
             domain.facet_tags.name = "facet_tags"
             xdmf.write_meshtags(domain.facet_tags, mesh.geometry)
+    if domain.markers and mesh.comm.rank == 0:  # XDMF has no place for the names of the tags
+        _markers_path(path).write_text(json.dumps(domain.markers))
     return path
+
+
+def _markers_path(path: Path) -> Path:
+    return path.with_suffix(".markers.json")
 
 
 def read_mesh(path: str | os.PathLike, comm: MPI.Comm = MPI.COMM_WORLD, markers: dict | None = None) -> Domain:
@@ -143,5 +153,7 @@ def read_mesh(path: str | os.PathLike, comm: MPI.Comm = MPI.COMM_WORLD, markers:
                 tags = xdmf.read_meshtags(mesh, name="facet_tags")
             except RuntimeError:
                 tags = None
+        if markers is None and _markers_path(path).is_file():
+            markers = json.loads(_markers_path(path).read_text())
         return Domain(mesh, tags, markers or {}, {"kind": "file", "path": str(path)})
     raise BadInput(f"unknown mesh format {path.suffix!r} (use .msh or .xdmf)")

@@ -68,6 +68,7 @@ IPCS_SOLVERS = {
                  "ksp_rtol": 1e-10, "ksp_atol": 1e-14, "ksp_max_it": 500},
     "pressure": dict(DIRECT),
     "correction": dict(DIRECT),
+    "pressure_update": dict(DIRECT),
 }
 
 #: Marker names for each boundary role, in order of preference.
@@ -433,12 +434,13 @@ class NavierStokesIPCS:
     name: ClassVar[str] = "navier-stokes-ipcs"
 
     def __init__(self, problem: DFGCylinderFlow, domain: Domain, dt: float, degree: int = 2,
-                 petsc_options: dict | None = None):
+                 petsc_options: dict | None = None, rotational: bool = False):
         _check_problem(problem, domain)
         if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
             raise BadInput(f"time step dt must be positive, got {dt}")
         self.problem, self.domain, self.degree = problem, domain, _check_degree(degree)
         self.dt = float(dt)
+        self.rotational = bool(rotational)
         unknown = set(petsc_options or {}) - set(IPCS_SOLVERS)
         if unknown:
             raise BadInput(f"unknown IPCS solver keys {sorted(unknown)} (use {sorted(IPCS_SOLVERS)})")
@@ -456,7 +458,10 @@ class NavierStokesIPCS:
 
     # --- the mathematics ----------------------------------------------------------------------
     def forms(self, u_n, u_nm1, u_star, p_n, phi, dt, bdf):
-        """The bilinear and linear forms (a1, L1), (a2, L2), (a3, L3) of the three sub-steps.
+        """The bilinear and linear forms (a, L) of the sub-steps, by name.
+
+        "momentum" (u*), "pressure" (φ), "correction" (u^{n+1}) and, in rotational form,
+        "pressure_update" (p^{n+1} = p^n + φ - μ ∇·u*, as an L2 projection onto Q).
 
         ``bdf`` holds Constants (β0, β1, β2, e): ∂u/∂t ≈ (β0 u* - β1 u^n + β2 u^{n-1})/Δt and
         ū = (1 + e) u^n - e u^{n-1}; (3/2, 2, 1/2, 1) for BDF2 and (1, 1, 0, 0) for the first step.
@@ -479,7 +484,10 @@ class NavierStokesIPCS:
         L2 = -b0 * rho / dt * ufl.div(u_star) * q * dx
         a3 = ufl.inner(u, v) * dx
         L3 = ufl.inner(u_star, v) * dx - dt / (b0 * rho) * ufl.inner(ufl.grad(phi), v) * dx
-        return (a1, L1), (a2, L2), (a3, L3)
+        steps = {"momentum": (a1, L1), "pressure": (a2, L2), "correction": (a3, L3)}
+        if self.rotational:
+            steps["pressure_update"] = (p * q * dx, (p_n + phi - mu * ufl.div(u_star)) * q * dx)
+        return steps
 
     # --- the time loop ------------------------------------------------------------------------
     def run(self, t_end: float | None = None, save_times: Sequence[float] | None = None,
@@ -535,19 +543,21 @@ class NavierStokesIPCS:
             Q, fdim, self.parts["outlet"]), Q)]
 
         bdf = [dolfinx.fem.Constant(mesh, value) for value in (1.0, 1.0, 0.0, 0.0)]  # first step: BDF1
-        (a1, L1), (a2, L2), (a3, L3) = self.forms(u_n, u_nm1, u_star, p_n, phi, dt, bdf)
-        a1, L1, a2, L2, a3, L3 = (dolfinx.fem.form(f) for f in (a1, L1, a2, L2, a3, L3))
-        A1 = dolfinx.fem.petsc.create_matrix(a1)
-        A2 = dolfinx.fem.petsc.assemble_matrix(a2, bcs=bcs_p)
-        A2.assemble()
-        A3 = dolfinx.fem.petsc.assemble_matrix(a3, bcs=bcs_u)
-        A3.assemble()
-        b1, b3 = dolfinx.fem.petsc.create_vector(V), dolfinx.fem.petsc.create_vector(V)
-        b2 = dolfinx.fem.petsc.create_vector(Q)
-        solvers = {}
-        for key, A in (("momentum", A1), ("pressure", A2), ("correction", A3)):
+        steps = {key: (dolfinx.fem.form(a), dolfinx.fem.form(L)) for key, (a, L) in
+                 self.forms(u_n, u_nm1, u_star, p_n, phi, dt, bdf).items()}
+        bcs = {"momentum": bcs_u, "pressure": bcs_p, "correction": bcs_u, "pressure_update": []}
+        space = {"momentum": V, "pressure": Q, "correction": V, "pressure_update": Q}
+        p_new = dolfinx.fem.Function(Q)
+        matrices, vectors, solvers = {}, {}, {}
+        for key, (a, _) in steps.items():
+            if key == "momentum":  # reassembled every step
+                matrices[key] = dolfinx.fem.petsc.create_matrix(a)
+            else:
+                matrices[key] = dolfinx.fem.petsc.assemble_matrix(a, bcs=bcs[key])
+                matrices[key].assemble()
+            vectors[key] = dolfinx.fem.petsc.create_vector(space[key])
             ksp = PETSc.KSP().create(comm)
-            ksp.setOperators(A)
+            ksp.setOperators(matrices[key])
             prefix = unique_prefix(f"ipcs_{key}")
             ksp.setOptionsPrefix(prefix)
             options = PETSc.Options()
@@ -562,13 +572,15 @@ class NavierStokesIPCS:
         dudt = (bdf[0] * u_new - bdf[1] * u_n + bdf[2] * u_nm1) / dt  # before u_n, u_nm1 move on
         forces = DragLift(self.problem, self.domain, u_new, p_n, dudt=dudt) if self.has_cylinder else None
 
-        def linear_solve(key, a, L, b, x, bcs):
+        def linear_solve(key, x):
+            a, L = steps[key]
+            b = vectors[key]
             with b.localForm() as local:
                 local.set(0.0)
             dolfinx.fem.petsc.assemble_vector(b, L)
-            dolfinx.fem.petsc.apply_lifting(b, [a], bcs=[bcs])
+            dolfinx.fem.petsc.apply_lifting(b, [a], bcs=[bcs[key]])
             b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-            dolfinx.fem.petsc.set_bc(b, bcs)
+            dolfinx.fem.petsc.set_bc(b, bcs[key])
             ksp = solvers[key]
             ksp.solve(b, x.x.petsc_vec)
             reason = ksp.getConvergedReason()
@@ -580,7 +592,7 @@ class NavierStokesIPCS:
         times = np.empty(0)
         drag, lift = [], []
         saved_u, saved_p = [], []
-        iterations = {"momentum": 0, "pressure": 0, "correction": 0}
+        iterations = dict.fromkeys(steps, 0)
         if 0 in save_steps:
             saved_u.append(FEMSolution(u_n.copy(), 0.0))
             saved_p.append(FEMSolution(p_n.copy(), 0.0))
@@ -602,16 +614,21 @@ class NavierStokesIPCS:
                 if pulsating:
                     inflow.interpolate(_inflow_interpolant(self.problem, t), cells0=inlet_cells)
                 # 1. tentative velocity (matrix depends on ū)
+                A1 = matrices["momentum"]
                 A1.zeroEntries()
-                dolfinx.fem.petsc.assemble_matrix(A1, a1, bcs=bcs_u)
+                dolfinx.fem.petsc.assemble_matrix(A1, steps["momentum"][0], bcs=bcs_u)
                 A1.assemble()
                 u_star.x.array[:] = u_n.x.array  # initial guess
-                linear_solve("momentum", a1, L1, b1, u_star, bcs_u)
+                linear_solve("momentum", u_star)
                 # 2. pressure increment
-                linear_solve("pressure", a2, L2, b2, phi, bcs_p)
-                # 3. velocity correction
-                linear_solve("correction", a3, L3, b3, u_new, bcs_u)
-                p_n.x.array[:] += phi.x.array
+                linear_solve("pressure", phi)
+                # 3. velocity correction, and the new pressure
+                linear_solve("correction", u_new)
+                if self.rotational:
+                    linear_solve("pressure_update", p_new)
+                    p_n.x.array[:] = p_new.x.array
+                else:
+                    p_n.x.array[:] += phi.x.array
                 if forces is not None:
                     c_d, c_l = forces()
                     drag.append(c_d)
@@ -635,7 +652,7 @@ class NavierStokesIPCS:
             bar.close()
             for ksp in solvers.values():
                 ksp.destroy()
-            for obj in (A1, A2, A3, b1, b2, b3):
+            for obj in (*matrices.values(), *vectors.values()):
                 obj.destroy()
         times = np.array(step_times)
         if keep_last and (not saved_u or saved_u[-1].time != times[-1]):  # stopped early
@@ -648,6 +665,7 @@ class NavierStokesIPCS:
         info = {
             "steps": len(times), "dt": dt_value, "t_end": float(times[-1]), "degree": self.degree,
             "reynolds": self.problem.reynolds, "pulsating": pulsating,
+            "rotational": self.rotational,
             "dofs_velocity": V.dofmap.index_map.size_global * V.dofmap.index_map_bs,
             "dofs_pressure": Q.dofmap.index_map.size_global,
             "mean_iterations": {k: v / max(1, len(times)) for k, v in iterations.items()},

@@ -7,6 +7,7 @@ Weak form (V_0 the Lagrange space vanishing on Γ_D):
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
 import dolfinx
@@ -74,15 +75,20 @@ class PoissonSolver(LinearFEMSolver):
             L += g_n * v * ds(1)
         return a, L
 
-    def _dirichlet_facets(self) -> np.ndarray:
+    @functools.cached_property
+    def _boundary_split(self) -> tuple[np.ndarray, np.ndarray]:
+        """(Γ_D facets, Γ_N facets): boundary facets whose midpoint the marker selects, and the rest."""
         mesh = self.domain.mesh
         facets = self.domain.boundary_facets()
         midpoints = dolfinx.mesh.compute_midpoints(mesh, mesh.topology.dim - 1, facets).T
-        return facets[np.asarray(self.problem.dirichlet_boundary(midpoints), dtype=bool)]
+        on_dirichlet = np.asarray(self.problem.dirichlet_boundary(midpoints), dtype=bool)
+        return facets[on_dirichlet], facets[~on_dirichlet].astype(np.int32)
+
+    def _dirichlet_facets(self) -> np.ndarray:
+        return self._boundary_split[0]
 
     def _neumann_facets(self) -> np.ndarray:
-        boundary = self.domain.boundary_facets()
-        return np.setdiff1d(boundary, self._dirichlet_facets()).astype(np.int32)
+        return self._boundary_split[1]
 
     def boundary_conditions(self):
         p = self.problem
