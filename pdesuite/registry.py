@@ -72,6 +72,10 @@ PROBLEMS = Registry(
         "pdesuite.problems.helmholtz",
         "pdesuite.problems.heat",
         "pdesuite.problems.navier_stokes",
+        "pdesuite.problems.ks",
+        "pdesuite.problems.convection",
+        "pdesuite.problems.burgers",
+        "pdesuite.problems.allen_cahn",
     ],
 )
 DATASETS = Registry(
@@ -81,6 +85,10 @@ DATASETS = Registry(
         "pdesuite.recipes.helmholtz_bumps",
         "pdesuite.recipes.heat_random",
         "pdesuite.recipes.cylinder_flow",
+        "pdesuite.recipes.ks",
+        "pdesuite.recipes.convection",
+        "pdesuite.recipes.burgers",
+        "pdesuite.recipes.allen_cahn",
     ],
 )
 SURROGATES = Registry("surrogate", [])

@@ -41,7 +41,6 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
                 fail("missing /t")
 
             has_mesh = "mesh" in f
-            grid_axes = [a for a in ("x", "y", "z") if a in f]
             if has_mesh:
                 if "points" not in f["mesh"] or "cells" not in f["mesh"]:
                     fail("/mesh needs 'points' and 'cells'")
@@ -65,7 +64,8 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
                 t_len = group["t"].shape[-1] if "t" in group else f["t"].shape[0]
                 if has_mesh:
                     expected = (n, t_len, f["mesh/points"].shape[0], len(fields))
-                else:
+                else:  # grid axes at the root, or per sample inside the split (e.g. KS's x)
+                    grid_axes = [a for a in ("x", "y", "z") if a in group or a in f]
                     lengths = [group[a].shape[-1] if a in group else f[a].shape[0] for a in grid_axes]
                     expected = (n, t_len, *lengths, len(fields))
                 if tuple(u.shape) != expected:

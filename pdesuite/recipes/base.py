@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tomllib
@@ -92,9 +93,18 @@ class Recipe(ABC):
     description: ClassVar[str] = ""
     #: Samples solved together by `sample_batch` (batched solvers override it).
     batch_size: ClassVar[int] = 1
+    #: For deterministic parameter sweeps: the list-valued parameters whose Cartesian product are the
+    #: samples (all in the test split, in `itertools.product` order). Empty for random datasets.
+    sweep: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: dict):
         self.params = dict(params)
+        if self.sweep:
+            for key in self.sweep:
+                value = self.params[key]
+                if not isinstance(value, list) or not value:
+                    raise BadInput(f"{self.name}: {key} must be a non-empty list of values, got {value!r}")
+            self.params.update(train=0, valid=0, test=len(self.combinations()))
         for key in SPLIT_KEYS:
             value = self.params.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -121,6 +131,9 @@ class Recipe(ABC):
         if profile not in profiles:
             raise BadInput(f"unknown profile {profile!r} for {cls.name} (known: {', '.join(profiles)})")
         params = dict(profiles[profile])
+        if samples is not None and cls.sweep:
+            raise BadInput(f"{cls.name} is a fixed sweep over {', '.join(cls.sweep)}; restrict it with --set "
+                           f"{cls.sweep[0]}=VALUE instead of --samples")
         if samples is not None:
             if isinstance(samples, bool) or int(samples) != samples or samples < 1:
                 raise BadInput(f"--samples must be a positive integer, got {samples}")
@@ -155,6 +168,11 @@ class Recipe(ABC):
         ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
         self.require(ok, f"{what or key} must be positive, got {value!r}")
 
+    def combinations(self) -> list[dict]:
+        """The swept parameter values of each sample (sweep recipes)."""
+        values = [self.params[key] for key in self.sweep]
+        return [dict(zip(self.sweep, combo, strict=True)) for combo in itertools.product(*values)]
+
     def splits(self) -> list[tuple[str, int]]:
         return [(key, self.params[key]) for key in SPLIT_KEYS if self.params[key] > 0]
 
@@ -181,6 +199,28 @@ class Recipe(ABC):
         tags = tags or [""] * len(rngs)
         return [self.sample(rng, split, export_dir, tag) for rng, tag in zip(rngs, tags, strict=True)]
 
+    def run_indices(self, split: str, indices: list[int], seed: int, export_dir: Path | None = None) -> list[Sample]:
+        """Samples ``indices`` of ``split``: what the generator calls. Draws each sample's generator
+        from (seed, split, index) and hands them to `sample_batch`; sweep recipes map indices to
+        parameter combinations instead."""
+        rngs = [self.rng(seed, split, i) for i in indices]
+        return self.sample_batch(rngs, split, export_dir, [f"{split}_{i:05d}" for i in indices])
+
     def extra_attrs(self) -> dict:
         """Extra root attributes (e.g. which fields are inputs)."""
         return {}
+
+
+class SweepRecipe(Recipe):
+    """A deterministic dataset over the Cartesian product of the `sweep` parameters (no randomness)."""
+
+    @abstractmethod
+    def sample_point(self, values: dict, export_dir: Path | None = None, tag: str = "") -> Sample:
+        """The sample for one combination of the swept parameters (e.g. {"c": 30, "nu": 0.0})."""
+
+    def run_indices(self, split: str, indices: list[int], seed: int, export_dir: Path | None = None) -> list[Sample]:
+        combos = self.combinations()
+        return [self.sample_point(combos[i], export_dir, f"{split}_{i:05d}") for i in indices]
+
+    def sample(self, rng, split, export_dir=None, tag=""):  # pragma: no cover - sweeps are indexed
+        raise TypeError(f"{self.name} is a sweep: samples are addressed by index (run_indices)")

@@ -49,10 +49,8 @@ def _init_worker(name: str, params: dict) -> None:
 def _run_batch(split: str, indices: list[int], seed: int, export_dir: str | None):
     """Solve samples ``indices`` of ``split`` (in a worker, or in-process)."""
     assert _WORKER is not None
-    rngs = [Recipe.rng(seed, split, i) for i in indices]
-    tags = [f"{split}_{i:05d}" for i in indices]
     try:
-        samples = _WORKER.sample_batch(rngs, split, Path(export_dir) if export_dir else None, tags)
+        samples = _WORKER.run_indices(split, indices, seed, Path(export_dir) if export_dir else None)
     except SolverError as exc:
         which = f"sample {indices[0]}" if len(indices) == 1 else f"samples {indices[0]}..{indices[-1]}"
         raise SolverError(f"{split} {which}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Finite-difference solvers on grids (numpy/scipy only)."""
