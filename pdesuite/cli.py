@@ -34,7 +34,7 @@ def _parse_set(items: list[str] | None) -> dict[str, str]:
 
 
 def _progress(args) -> bool:
-    return not args.quiet and sys.stderr.isatty()
+    return not args.quiet and sys.stderr.isatty() and _rank() == 0
 
 
 # -- commands ---------------------------------------------------------------------------------------
@@ -63,16 +63,17 @@ def cmd_generate(args) -> int:
         if args.dataset or args.set or args.samples is not None or args.profile or args.seed is not None:
             raise BadInput("--from rebuilds a file from its own metadata; do not combine it with a dataset "
                            "name, --profile, --samples, --seed or --set")
-        path = regenerate(args.source, args.output, overwrite=args.overwrite, workers=args.workers,
+        path = regenerate(args.source, args.output, overwrite=args.overwrite, resume=args.resume, workers=args.workers,
                           progress=_progress(args), export_xdmf=args.export_xdmf, command=command)
     else:
         if not args.dataset:
             raise BadInput("generate needs a DATASET name or --from FILE (see 'pdesuite list datasets')")
         path = generate(args.dataset, args.output, profile=args.profile or "small", samples=args.samples,
                         seed=0 if args.seed is None else args.seed, overrides=_parse_set(args.set),
-                        workers=args.workers, overwrite=args.overwrite, export_xdmf=args.export_xdmf,
+                        workers=args.workers, overwrite=args.overwrite, resume=args.resume,
+                        export_xdmf=args.export_xdmf,
                         progress=_progress(args), command=command)
-    if not args.quiet:
+    if not args.quiet and _rank() == 0:
         from pdesuite.data import validate_dataset
 
         summary = validate_dataset(path, check_values=False)
@@ -102,6 +103,16 @@ def cmd_inspect(args) -> int:
         ranges = ", ".join(f"{name} [{lo:.4g}, {hi:.4g}]" for name, (lo, hi) in info.get("per_field", {}).items())
         print(f"  /{split:16s} u {tuple(info['u_shape'])} {info['dtype']}, chunks {tuple(info['chunks'] or ())}, "
               f"{info['compression']}; {ranges}")
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from pdesuite.data.plot import plot_sample
+
+    output = args.output or Path(args.file).with_suffix(".png").name
+    path = plot_sample(args.file, output, split=args.split, index=args.index, field=args.field)
+    if not args.quiet:
+        print(f"wrote {path}")
     return 0
 
 
@@ -136,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe parameter (repeatable)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted generation (its partial file)")
     p.add_argument("--export-xdmf", metavar="DIR", help="also write each solution as XDMF for ParaView")
     p.set_defaults(func=cmd_generate)
 
@@ -144,10 +156,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_inspect)
 
+    p = sub.add_parser("plot", parents=[common], help="plot one sample of a dataset file (PNG)")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", help="PNG file (default: FILE's name with .png, here)")
+    p.add_argument("--split", choices=["train", "valid", "test"], help="split (default: the first present)")
+    p.add_argument("--index", type=int, default=0, help="sample index (default 0)")
+    p.add_argument("--field", help="only this field")
+    p.set_defaults(func=cmd_plot)
+
     p = sub.add_parser("demo", parents=[common], help="quickstart: small FEM dataset, plot and summary")
     p.add_argument("-o", "--output", default="demo-output", help="output folder (default demo-output/)")
     p.set_defaults(func=cmd_demo)
     return parser
+
+
+def _rank() -> int:
+    """This process's MPI rank when launched by mpiexec (0 otherwise)."""
+    from pdesuite.recipes.generate import _mpi_world
+
+    comm = _mpi_world()
+    return 0 if comm is None else comm.rank
 
 
 def _version() -> str:
@@ -175,8 +203,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pdesuite: failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("pdesuite: interrupted; run the same command again to resume", file=sys.stderr)
+        print("pdesuite: interrupted; run the same command with --resume to continue", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # an internal failure: one line, traceback on request
         if os.environ.get("PDESUITE_DEBUG"):
             raise

@@ -38,6 +38,19 @@ def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
     return path
 
 
+def check_partial(path: Path, resume: bool, overwrite: bool) -> None:
+    """Decide what to do with the partial file of an interrupted run, before any work.
+
+    ``resume`` requires one; without ``resume`` an existing one is an error unless ``overwrite``
+    (which discards it), so finished samples are never thrown away silently.
+    """
+    partial = partial_path(path)
+    if resume and not partial.exists():
+        raise BadInput(f"nothing to resume: no partial file {partial} from an interrupted run")
+    if partial.exists() and not resume and not overwrite:
+        raise BadInput(f"an interrupted run left {partial}: pass --resume to continue it, or --overwrite to start again")
+
+
 def check_writable_folder(folder: Path, what: str = "output folder") -> None:
     """BadInput unless a file can be created in ``folder`` (os.access is no guide for root or
     read-only mounts, so this tries)."""
@@ -55,7 +68,7 @@ class DatasetWriter:
         path: Target file.
         attrs: Root attributes (provenance); ``params`` and ``fields`` may be dicts/lists (stored as JSON).
         overwrite: Replace an existing target on success.
-        resume: Reuse a partial file of an interrupted run with identical ``attrs["params"]`` and seed.
+        resume: Continue the partial file of an interrupted run (same dataset, ``params`` and seed).
 
     Usage:
         with DatasetWriter(path, attrs) as w:
@@ -65,9 +78,10 @@ class DatasetWriter:
                 w.write_sample("train", i, u, params)
     """
 
-    def __init__(self, path: str | os.PathLike, attrs: dict, overwrite: bool = False, resume: bool = True):
+    def __init__(self, path: str | os.PathLike, attrs: dict, overwrite: bool = False, resume: bool = False):
         self.path = check_output_path(path, overwrite)
         self.partial = partial_path(self.path)
+        check_partial(self.path, resume, overwrite)
         self.attrs = {"format": FORMAT, "format_version": FORMAT_VERSION, **attrs}
         self.resume = resume
         self.file: h5py.File | None = None
@@ -78,18 +92,19 @@ class DatasetWriter:
                           sort_keys=True, default=str)
 
     def __enter__(self) -> DatasetWriter:
-        if self.resume and self.partial.exists():
+        if self.resume:
             try:
                 f = h5py.File(self.partial, "a")
-                if f.attrs.get("_identity") == self._identity():
-                    self.file = f
-                    self.resumed_samples = sum(int(np.sum(g["_done"][()])) for g in f.values()
-                                               if isinstance(g, h5py.Group) and "_done" in g)
-                else:
-                    f.close()
-            except OSError:  # a partial file cut off mid-write: start again
-                pass
-        if self.file is None:
+            except OSError:
+                raise BadInput(f"the partial file {self.partial} is unreadable; use --overwrite to start again") from None
+            if f.attrs.get("_identity") != self._identity():
+                f.close()
+                raise BadInput(f"the partial file {self.partial} was written with other parameters or seed; "
+                               "use --overwrite to start again")
+            self.file = f
+            self.resumed_samples = sum(int(np.sum(g["_done"][()])) for g in f.values()
+                                       if isinstance(g, h5py.Group) and "_done" in g)
+        else:
             self.partial.unlink(missing_ok=True)
             self.file = h5py.File(self.partial, "w")
             self.file.attrs["_identity"] = self._identity()

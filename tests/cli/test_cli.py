@@ -126,3 +126,27 @@ def test_demo(cli, tmp_path):
     assert code == 0, err
     assert (tmp_path / "helmholtz-bumps-sample.png").stat().st_size > 10_000
     assert "relative nodal error" in out
+
+
+def test_resume_from_the_command_line(cli, tmp_path, monkeypatch):
+    from pdesuite.recipes.helmholtz_bumps import HelmholtzBumps
+
+    path = tmp_path / "r.h5"
+    code, _, err = cli("generate", "helmholtz-bumps", "-o", path, "--resume", *FAST)
+    assert code == 2 and "nothing to resume" in err
+    original, calls = HelmholtzBumps.sample, []
+
+    def interrupted(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(HelmholtzBumps, "sample", interrupted)
+    code, _, err = cli("generate", "helmholtz-bumps", "-o", path, *FAST)
+    assert code == 130 and "--resume" in err and not path.exists()
+    monkeypatch.setattr(HelmholtzBumps, "sample", original)
+    code, _, err = cli("generate", "helmholtz-bumps", "-o", path, *FAST)
+    assert code == 2 and "--resume" in err
+    code, _, err = cli("generate", "helmholtz-bumps", "-o", path, "--resume", *FAST)
+    assert code == 0 and path.exists() and not list(tmp_path.glob(".*partial"))

@@ -14,10 +14,10 @@ ATTRS = {"dataset": "toy", "problem": "toy", "solver": "none", "profile": "small
          "pdesuite_version": "test", "created": "2026-01-01T00:00:00", "params": {"a": 1}, "fields": ["u", "v"]}
 
 
-def write_toy(path, n=4, fail_after=None, attrs=ATTRS):
+def write_toy(path, n=4, fail_after=None, attrs=ATTRS, resume=False):
     rng = np.random.default_rng(0)
     data = rng.standard_normal((n, 2, 5, 3, 2)).astype(np.float32)
-    with DatasetWriter(path, attrs) as w:
+    with DatasetWriter(path, attrs, resume=resume) as w:
         w.write_array("t", np.array([0.0, 1.0]))
         w.write_array("x", np.linspace(0, 1, 5))
         w.write_array("y", np.linspace(0, 1, 3))
@@ -67,7 +67,7 @@ def test_incomplete_split_is_not_published(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         write_toy(path, n=6, fail_after=3)
     with pytest.raises(RuntimeError, match="incomplete"):
-        with DatasetWriter(path, ATTRS):
+        with DatasetWriter(path, ATTRS, resume=True):
             pass
     assert not path.exists()
 
@@ -77,21 +77,29 @@ def test_resume_completes_identically(tmp_path):
     path = tmp_path / "toy.h5"
     with pytest.raises(KeyboardInterrupt):
         write_toy(path, n=6, fail_after=2)
-    write_toy(path, n=6)
+    with pytest.raises(BadInput, match="--resume"):  # finished samples are never dropped silently
+        write_toy(path, n=6)
+    write_toy(path, n=6, resume=True)
     np.testing.assert_array_equal(open_dataset(path).split("train")["u"], reference)
     assert not partial_path(path).exists()
 
 
-def test_resume_ignores_partial_of_other_parameters(tmp_path):
+def test_resume_checks_the_partial_file(tmp_path):
     path = tmp_path / "toy.h5"
+    with pytest.raises(BadInput, match="nothing to resume"):
+        DatasetWriter(path, ATTRS, resume=True)
     with pytest.raises(KeyboardInterrupt):
         write_toy(path, n=6, fail_after=2)
-    with DatasetWriter(path, {**ATTRS, "seed": 4}) as w:
+    with pytest.raises(BadInput, match="other parameters"):
+        with DatasetWriter(path, {**ATTRS, "seed": 4}, resume=True):
+            pass
+    with DatasetWriter(path, {**ATTRS, "seed": 4}, overwrite=True) as w:  # --overwrite starts again
         assert w.resumed_samples == 0
         w.write_array("t", np.zeros(1))
         w.write_array("x", np.zeros(1))
         w.create_split("train", 1, (1, 1, 2), ["p"])
         w.write_sample("train", 0, np.zeros((1, 1, 2)), np.zeros(1))
+    assert not partial_path(path).exists()
 
 
 def test_existing_output_is_never_clobbered(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("pdesuite.solvers.fem", reason="needs dolfinx")
 from pdesuite.data.writer import partial_path  # noqa: E402
-from pdesuite.errors import SolverError  # noqa: E402
+from pdesuite.errors import BadInput, SolverError  # noqa: E402
 from pdesuite.recipes.generate import generate  # noqa: E402
 from pdesuite.recipes.helmholtz_bumps import HelmholtzBumps  # noqa: E402
 
@@ -35,7 +35,9 @@ def test_interrupted_generation_resumes_to_the_same_file(tmp_path, monkeypatch):
     calls["n"] = 0
     counted = []
     monkeypatch.setattr(HelmholtzBumps, "sample", lambda self, *a, **k: counted.append(1) or original(self, *a, **k))
-    generate("helmholtz-bumps", target, samples=6, overrides=FAST, progress=False)
+    with pytest.raises(BadInput, match="--resume"):
+        generate("helmholtz-bumps", target, samples=6, overrides=FAST, progress=False)
+    generate("helmholtz-bumps", target, samples=6, overrides=FAST, progress=False, resume=True)
     total = 6 + 1 + 1  # train + valid + test at this size
     assert len(counted) == total - 3  # the 3 samples written before the interruption are not redone
     assert not partial_path(target).exists()
@@ -68,3 +70,33 @@ def test_provenance_attributes(tmp_path):
         assert "dolfinx-solver-real" in software and "numpy" in software
         assert attrs["created"].startswith("20") and attrs["command"] == "pdesuite generate ..."
         assert np.allclose(f["t"][()], np.linspace(0, 1, 11))
+
+
+KS_TINY = ["--samples", "6", "--set", "batch=2", "--set", "nt_train=60", "--set", "keep_train=20", "--set",
+           "nt_eval=80", "--set", "keep_eval=30", "--set", "t_end_train=12", "--set", "t_end_eval=16", "-q"]
+
+
+@pytest.mark.mpi
+def test_mpi_generation_writes_one_identical_file(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    mpiexec = shutil.which("mpiexec", path=str(Path(sys.executable).parent))
+    if mpiexec is None:
+        pytest.skip("mpiexec not found")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = [sys.executable, "-m", "pdesuite", "generate", "ks", *KS_TINY]
+    parallel = subprocess.run([mpiexec, "-n", "2", *run, "-o", str(tmp_path / "mpi.h5")], capture_output=True,
+                              text=True, timeout=300, env=env)
+    assert parallel.returncode == 0, parallel.stderr[-2000:]
+    serial = subprocess.run([*run, "-o", str(tmp_path / "serial.h5")], capture_output=True, text=True, timeout=300)
+    assert serial.returncode == 0, serial.stderr[-2000:]
+    with h5py.File(tmp_path / "mpi.h5") as f, h5py.File(tmp_path / "serial.h5") as g:
+        for key in ("train/u", "valid/u", "test/u", "train/params", "test/t"):
+            assert f[key][()].tobytes() == g[key][()].tobytes(), key
+    bad = subprocess.run([mpiexec, "-n", "2", *run, "-o", str(tmp_path / "mpi.h5")], capture_output=True,
+                         text=True, timeout=300, env=env)
+    assert bad.returncode == 2 and "exists" in bad.stderr  # every rank stops before any work

@@ -4,21 +4,19 @@ import numpy as np
 import pytest
 
 from pdesuite.errors import BadInput, SolverError
-from pdesuite.solvers.fem.verification import observed_rate
 from pdesuite.solvers.spectral.allen_cahn import AllenCahnSolver
-from pdesuite.solvers.spectral.burgers import BurgersSolver, cole_hopf_solution
+from pdesuite.solvers.spectral.burgers import BurgersSolver
 from pdesuite.solvers.spectral.convection import convection_solution
 from pdesuite.solvers.spectral.etdrk4 import ETDRK4, phi_coefficients
-from pdesuite.solvers.spectral.ks import KSSolver, ks_initial_condition
-
-COLE_HOPF = dict(c0=3.0, coefficients=[1.0, 0.6, 0.3], wavenumbers=[1, 2, 3], phases=[0.1, 1.0, 2.0])
-
-
-def burgers_error(n, dt, nu=0.1, t_end=1.0):
-    solver = BurgersSolver(n, nu=nu)
-    x = solver.x[0]
-    u = solver.solve(cole_hopf_solution(x, [0.0], nu, **COLE_HOPF), dt=dt, n_steps=int(round(t_end / dt)))
-    return np.abs(u[0, -1] - cole_hopf_solution(x, [t_end], nu, **COLE_HOPF)[0]).max()
+from pdesuite.solvers.spectral.ks import KSSolver
+from pdesuite.solvers.spectral.verification import (
+    allen_cahn_space_study,
+    allen_cahn_time_study,
+    burgers_error,
+    burgers_space_study,
+    burgers_time_study,
+    ks_time_study,
+)
 
 
 def test_phi_coefficients_match_direct_formulas_away_from_zero():
@@ -45,16 +43,14 @@ def test_etdrk4_is_exact_for_linear_problems():
 
 
 def test_burgers_matches_cole_hopf_to_1e6_and_converges_spectrally():
-    errors = [burgers_error(n, 0.01) for n in (16, 32, 64)]
-    assert errors[2] < 1e-6, errors  # ν = 0.1 on a 64-point grid
+    errors = burgers_space_study((16, 32, 64))["errors"]
+    assert burgers_error(64, 0.01) == errors[2] < 1e-6, errors  # ν = 0.1 on a 64-point grid
     assert errors[1] < 1e-2 * errors[0] and errors[2] < 1e-4 * errors[1], errors  # faster than any power
 
 
 def test_etdrk4_order_four_in_time():
-    dts = [0.2, 0.1, 0.05, 0.025]
-    errors = [burgers_error(128, dt, t_end=2.0) for dt in dts]
-    rate = observed_rate(dts, errors)
-    assert abs(rate - ETDRK4.order) < 0.3, (rate, errors)
+    study = burgers_time_study()
+    assert abs(study["rate"] - ETDRK4.order) < 0.3, study
 
 
 @pytest.mark.parametrize("nu", [0.0, 0.01])
@@ -67,23 +63,9 @@ def test_convection_exact(c, nu):
     np.testing.assert_allclose(u, exact, atol=1e-12)
 
 
-def ks_self_convergence(t_end=4.0, dt=0.2):
-    rng = np.random.default_rng(1)
-    solver = KSSolver(256, 64.0, nu=1.0)
-    x = solver.x[0]
-    u0 = ks_initial_condition(x, 64.0, rng.uniform(-0.5, 0.5, 10), rng.uniform(0, 2 * np.pi, 10),
-                              rng.integers(1, 3, 10))[None]
-    steps = int(round(t_end / dt))
-    reference = solver.solve(u0, dt, steps, substeps=64)[0, -1]
-    substeps = [1, 2, 4, 8]
-    errors = [np.abs(solver.solve(u0, dt, steps, substeps=m)[0, -1] - reference).max() for m in substeps]
-    return [dt / m for m in substeps], errors
-
-
 def test_ks_time_order_against_refined_steps():
-    h, errors = ks_self_convergence()
-    rate = observed_rate(h, errors)
-    assert abs(rate - 4) < 0.3, (rate, errors)
+    study = ks_time_study()
+    assert abs(study["rate"] - KSSolver.order["time"]) < 0.3, study
 
 
 def test_ks_batch_equals_single_runs():
@@ -107,27 +89,17 @@ def test_ks_keep_from_stores_only_the_tail():
 
 
 def test_allen_cahn_time_self_convergence():
-    solver = AllenCahnSolver(256)
-    x = solver.x
-    u0 = x**2 * np.cos(np.pi * x)
-    reference = solver.solve(u0, 0.05, 20, substeps=256)[0, -1]
-    substeps = [4, 8, 16, 32]
-    errors = [np.abs(solver.solve(u0, 0.05, 20, substeps=m)[0, -1] - reference).max() for m in substeps]
-    rate = observed_rate([0.05 / m for m in substeps], errors)
-    assert abs(rate - 4) < 0.3, (rate, errors)
+    study = allen_cahn_time_study()
+    assert abs(study["rate"] - 4) < 0.3, study
 
 
 def test_allen_cahn_spatial_convergence_and_end_state():
-    finals = {}
-    for n in (512, 1024, 2048):
-        solver = AllenCahnSolver(n)
-        x = solver.x
-        finals[n] = solver.solve(x**2 * np.cos(np.pi * x), 0.005, 200, substeps=4)[0, -1][:: n // 512]
+    study = allen_cahn_space_study()
     # interfaces of width ~sqrt(1e-4/5) need ~1000 points; then the error falls faster than any power
-    e1, e2 = np.abs(finals[512] - finals[2048]).max(), np.abs(finals[1024] - finals[2048]).max()
+    e1, e2 = study["errors"]
     assert e2 < 0.05 * e1 and e2 < 1e-3, (e1, e2)
     # the benchmark's known end state at t = 1: plateaus at ±1, u(-1) = -1, bounded by 1
-    final = finals[2048]
+    final = study["final"]
     assert np.abs(final).max() < 1.0 + 1e-6 and final[0] == pytest.approx(-1.0, abs=1e-4)
 
 
