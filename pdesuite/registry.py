@@ -76,6 +76,8 @@ PROBLEMS = Registry(
         "pdesuite.problems.convection",
         "pdesuite.problems.burgers",
         "pdesuite.problems.allen_cahn",
+        "pdesuite.problems.ns2d",
+        "pdesuite.problems.smoke",
     ],
 )
 DATASETS = Registry(
@@ -89,6 +91,8 @@ DATASETS = Registry(
         "pdesuite.recipes.convection",
         "pdesuite.recipes.burgers",
         "pdesuite.recipes.allen_cahn",
+        "pdesuite.recipes.ns2d",
+        "pdesuite.recipes.smoke",
     ],
 )
 SURROGATES = Registry("surrogate", [])
