@@ -1,1 +1,1 @@
-"""Finite-difference solvers on grids (numpy/scipy only)."""
+"""Finite-difference solvers on grids (numpy/scipy only): smoke (MAC projection), nonlinear diffusion."""
