@@ -106,6 +106,34 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from pdesuite.training.trainer import announce, make_config, train
+
+    run_dir = Path(args.output)
+    if args.resume:
+        summary = train(run_dir, resume=True, progress=_progress(args))
+    else:
+        if not args.data:
+            raise BadInput("train needs --data FILE (a dataset from 'pdesuite generate')")
+        config = make_config(args.surrogate, args.data, profile=args.profile, steps=args.steps, device=args.device,
+                             seed=args.seed, dtype=args.dtype, amp=args.amp, overrides=_parse_set(args.set))
+        summary = train(run_dir, config, progress=_progress(args))
+    announce(summary, run_dir, args.quiet or _rank() != 0)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from pdesuite.validation.validate import validate_run
+
+    result = validate_run(args.run, data=args.data, output=args.output)
+    if not args.quiet:
+        out = Path(args.output or args.run)
+        line = ", ".join(f"{k} {result[k]:.3e}" for k in ("relative_l2", "lpinn_error", "max_error") if k in result)
+        print(f"{result['surrogate']} ({result['weights']}, step {result['step']}): {line}")
+        print(f"wrote {out / 'metrics.json'} and {out / 'prediction.png'}")
+    return 0
+
+
 def cmd_plot(args) -> int:
     from pdesuite.data.plot import plot_sample
 
@@ -163,6 +191,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=int, default=0, help="sample index (default 0)")
     p.add_argument("--field", help="only this field")
     p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("train", parents=[common], help="train a surrogate on a dataset",
+                       description="Train a surrogate into a run folder (config.json, checkpoint.pt, best.pt, "
+                                   "log.jsonl); --resume continues an interrupted run exactly.")
+    p.add_argument("surrogate", help="surrogate name (pdesuite list surrogates)")
+    p.add_argument("--data", help="dataset file (the reference the surrogate learns and is judged on)")
+    p.add_argument("-o", "--output", required=True, help="run folder")
+    p.add_argument("--profile", default="small", help="small (CPU, default) or paper (GPU)")
+    p.add_argument("--steps", type=int, help="Adam steps (overrides the profile)")
+    p.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda")
+    p.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    p.add_argument("--amp", action="store_true", help="bfloat16 autocast on GPU")
+    p.add_argument("--seed", type=int, default=0, help="seed for weights and collocation points")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
+    p.add_argument("--resume", action="store_true", help="continue the run in -o from its checkpoint")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("validate", parents=[common], help="evaluate a trained surrogate against its reference")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--data", help="another dataset file with the same layout")
+    p.add_argument("-o", "--output", help="folder for metrics.json and plots (default: the run folder)")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("demo", parents=[common], help="quickstart: small FEM dataset, plot and summary")
     p.add_argument("-o", "--output", default="demo-output", help="output folder (default demo-output/)")

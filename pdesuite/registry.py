@@ -97,7 +97,14 @@ DATASETS = Registry(
         "pdesuite.recipes.smoke",
     ],
 )
-SURROGATES = Registry("surrogate", [])
+SURROGATES = Registry(
+    "surrogate",
+    [
+        "pdesuite.surrogates.pinn",
+        "pdesuite.surrogates.lpinn",
+        "pdesuite.surrogates.pig",
+    ],
+)
 SAMPLERS = Registry("sampler", [])
 
 ALL = {"problems": PROBLEMS, "datasets": DATASETS, "surrogates": SURROGATES, "samplers": SAMPLERS}

@@ -1,0 +1,1 @@
+"""Surrogates: training objectives behind one interface (`base.Surrogate`), one method per file."""

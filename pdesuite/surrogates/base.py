@@ -1,0 +1,104 @@
+"""The one interface every surrogate implements, and its configuration rules.
+
+A surrogate is a `torch.nn.Module` built from a `Task` and keyword settings (its configuration, saved
+as JSON in the run folder). Training calls `loss`, validation calls `predict_grid`. Settings come
+from `defaults`, then a named profile (`profiles["small" | "paper"]`), then the command line;
+an unknown key is bad input.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from pdesuite.errors import BadInput
+from pdesuite.surrogates.task import Task
+
+#: Settings every surrogate has: the optimiser phases (Adam, then L-BFGS) and the training loop.
+TRAINING_DEFAULTS: dict[str, Any] = {
+    "adam_steps": 1000,      # Adam steps (phase 1)
+    "lbfgs_steps": 0,        # L-BFGS iterations after Adam (phase 2; fixed collocation points)
+    "lr": 1e-3,              # Adam learning rate
+    "lbfgs_lr": 1.0,
+    "schedule": "cosine",    # constant | cosine | exponential (lr × 0.1 over the Adam phase)
+    "grad_clip": 0.0,        # max gradient norm (0: off)
+    "log_every": 10,
+    "val_every": 100,
+    "checkpoint_every": 100,
+    "explode_factor": 1e8,   # stop when the loss exceeds this multiple of its first value
+    "split": "test",         # which sample of the dataset to learn and validate against
+    "index": 0,
+}
+
+
+class Surrogate(nn.Module, ABC):
+    """Base class. Subclasses set `name`, `description`, `defaults`, `profiles`, and implement
+    `loss` and `predict_grid` (and `supports` to reject unsuitable tasks before training)."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    defaults: ClassVar[dict[str, Any]] = {}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"small": {}, "paper": {}}
+
+    def __init__(self, task: Task, **config: Any):
+        super().__init__()
+        self.task = task
+        self.config = self.resolve_config(config)
+        self.check_task(task)
+
+    @classmethod
+    def all_defaults(cls) -> dict[str, Any]:
+        return {**TRAINING_DEFAULTS, **cls.defaults}
+
+    @classmethod
+    def resolve_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        known = cls.all_defaults()
+        unknown = sorted(set(config) - set(known))
+        if unknown:
+            raise BadInput(f"unknown setting(s) {', '.join(unknown)} for {cls.name} "
+                           f"(known: {', '.join(sorted(known))})")
+        return {**known, **config}
+
+    @classmethod
+    def profile(cls, name: str, problem: str | None = None) -> dict[str, Any]:
+        """A profile's settings; ``profiles[name]`` may hold per-problem overrides under ``"problems"``."""
+        if name not in cls.profiles:
+            raise BadInput(f"unknown profile {name!r} for {cls.name} (known: {', '.join(cls.profiles)})")
+        settings = {k: v for k, v in cls.profiles[name].items() if k != "problems"}
+        settings.update(cls.profiles[name].get("problems", {}).get(problem, {}))
+        return settings
+
+    def check_task(self, task: Task) -> None:  # noqa: B027 - optional hook
+        """Raise BadInput when this surrogate cannot learn ``task`` (wrong dimension, no PDE...)."""
+
+    @abstractmethod
+    def loss(self, generator: torch.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, torch.Tensor]:
+        """Loss terms for one step; key "loss" is the total. ``shard`` = (rank, world) for data-parallel
+        training: a rank uses its share of the collocation points (the same points on every rank)."""
+
+    @abstractmethod
+    def predict_grid(self) -> np.ndarray:
+        """The prediction on the task's grid, shaped like ``task.reference``."""
+
+    def fix_collocation(self) -> None:  # noqa: B027 - optional hook
+        """Freeze the current collocation points (L-BFGS needs a fixed objective)."""
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+    def tensor(self, array) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(array), dtype=self.dtype, device=self.device)
+
+
+def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
+    """‖prediction - reference‖₂ / ‖reference‖₂ over all points (PIG's metric)."""
+    return float(np.linalg.norm(prediction - reference) / np.linalg.norm(reference))

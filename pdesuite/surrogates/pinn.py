@@ -1,0 +1,131 @@
+"""Physics-informed neural network (Raissi, Perdikaris & Karniadakis 2019).
+
+A coordinate network u_θ(t, x[, y]) trained on
+
+    L = w_r mean(r(u_θ)²) + w_ic mean((u_θ(t0, x) - u0(x))²) + w_bc mean((u_θ - g)²|_∂Ω),
+
+with r the PDE residual from `pdesuite.surrogates.pdes` (autograd), collocation points drawn
+uniformly in the space-time box and redrawn every ``resample_every`` steps. Periodic axes are
+embedded as (cos, sin) so periodicity holds exactly (the convection benchmark's (cos x, sin x, t)
+inputs); optional random Fourier features (Tancik et al. 2020).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from pdesuite.errors import BadInput
+from pdesuite.nn.mlp import MLP, FourierFeatures, PeriodicEmbedding
+from pdesuite.registry import SURROGATES
+from pdesuite.surrogates.base import Surrogate
+from pdesuite.surrogates.pdes import derivative
+from pdesuite.surrogates.task import Task
+
+
+@SURROGATES.register("pinn")
+class PINN(Surrogate):
+    name: ClassVar[str] = "pinn"
+    description: ClassVar[str] = "physics-informed MLP (tanh/sin, Fourier features, periodic embedding)"
+    defaults: ClassVar[dict[str, Any]] = {
+        "width": 64, "depth": 4, "activation": "tanh", "fourier_features": 0, "fourier_scale": 1.0,
+        "n_collocation": 2048, "resample_every": 1, "pde_weight": 1.0, "ic_weight": 1.0, "bc_weight": 1.0,
+    }
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {
+        "small": {"width": 32, "depth": 4, "n_collocation": 1024, "adam_steps": 2000, "lbfgs_steps": 200,
+                  "val_every": 200, "checkpoint_every": 200},
+        "paper": {"width": 50, "depth": 5, "n_collocation": 10000, "adam_steps": 50000, "lbfgs_steps": 1000,
+                  "val_every": 1000, "checkpoint_every": 1000, "log_every": 100},
+    }
+
+    def __init__(self, task: Task, **config: Any):
+        super().__init__(task, **config)
+        c = self.config
+        periods = [task.period(a) for a in task.axes]
+        self.embed = PeriodicEmbedding(periods)
+        width = self.embed.out_features
+        self.fourier = None
+        if c["fourier_features"]:
+            self.fourier = FourierFeatures(width, c["fourier_features"], c["fourier_scale"])
+            width = self.fourier.out_features
+        self.net = MLP(width, len(task.fields), c["width"], c["depth"], c["activation"])
+        self._points: torch.Tensor | None = None
+        self._step = 0
+        self._fixed = False
+
+    def check_task(self, task: Task) -> None:
+        if task.spec is None:
+            raise BadInput(f"pinn needs a PDE residual; none is defined for {task.problem!r}")
+        if len(task.fields) != 1:
+            raise BadInput(f"pinn learns one field; {task.dataset} has {task.fields}")
+        if self.config["n_collocation"] < 1:
+            raise BadInput(f"n_collocation must be positive, got {self.config['n_collocation']}")
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        features = self.embed(X)
+        if self.fourier is not None:
+            features = self.fourier(features)
+        return self.net(features)
+
+    # -- training -------------------------------------------------------------------------------
+    def collocation(self, generator: torch.Generator) -> torch.Tensor:
+        c = self.config
+        if self._points is None or (not self._fixed and self._step % max(1, c["resample_every"]) == 0):
+            self._points = self.task.sample_interior(c["n_collocation"], generator, self.dtype).to(self.device)
+        self._step += 1
+        return self._points
+
+    def fix_collocation(self) -> None:
+        self._fixed = True
+
+    def get_extra_state(self) -> dict:
+        """Collocation state, so a resumed run continues with the same points (see the trainer)."""
+        return {"step": self._step, "fixed": self._fixed, "points": self._points}
+
+    def set_extra_state(self, state: dict) -> None:
+        self._step, self._fixed, self._points = state["step"], state["fixed"], state["points"]
+
+    def loss(self, generator: torch.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, torch.Tensor]:
+        c, task = self.config, self.task
+        rank, world = shard
+        points = self.collocation(generator)[rank::world].clone().requires_grad_(True)
+        residual = task.spec.residual(self, points, task.params)
+        terms = {"pde": residual.pow(2).mean()}
+        if "t" in task.axes:
+            X0, u0 = self._initial
+            terms["ic"] = (self(X0) - u0).pow(2).mean()
+            if task.spec.initial_velocity is not None:  # second order in time: u_t(t0) too
+                X0v = X0.clone().requires_grad_(True)
+                velocity = derivative(self(X0v), X0v, 0)
+                terms["ic"] = terms["ic"] + (velocity - task.spec.initial_velocity(X0, task.params)).pow(2).mean()
+        if self._boundary is not None:
+            Xb, ub = self._boundary
+            terms["bc"] = (self(Xb) - ub).pow(2).mean()
+        weights = {"pde": c["pde_weight"], "ic": c["ic_weight"], "bc": c["bc_weight"]}
+        terms["loss"] = sum(weights[k] * v for k, v in terms.items())
+        return terms
+
+    @property
+    def _initial(self):
+        if not hasattr(self, "_ic_cache") or self._ic_cache[0].dtype != self.dtype:
+            points, values = self.task.initial_data()
+            self._ic_cache = (self.tensor(points), self.tensor(values))
+        return self._ic_cache
+
+    @property
+    def _boundary(self):
+        if not hasattr(self, "_bc_cache") or (self._bc_cache and self._bc_cache[0].dtype != self.dtype):
+            points, values = self.task.boundary_data()
+            self._bc_cache = (self.tensor(points), self.tensor(values)) if len(points) else None
+        return self._bc_cache
+
+    # -- validation -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_grid(self) -> np.ndarray:
+        points = self.tensor(self.task.grid_points())
+        values = torch.cat([self(chunk) for chunk in torch.split(points, 65536)])
+        return values.cpu().numpy().reshape(self.task.reference.shape)
+
+

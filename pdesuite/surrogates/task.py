@@ -1,0 +1,120 @@
+"""What a surrogate learns: one reference solution (a sample of a dataset file) and its PDE."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pdesuite.data.reader import open_dataset
+from pdesuite.errors import BadInput
+from pdesuite.surrogates.pdes import PDES, PDESpec
+
+
+@dataclass
+class Task:
+    """A reference solution on a grid and the PDE it satisfies.
+
+    Attributes:
+        dataset: The dataset file.
+        split, index: Which sample.
+        problem: The dataset's problem name.
+        params: The sample's parameters by name (c, nu, ...).
+        axes: Coordinate names in network-column order, e.g. ("t", "x").
+        grids: Axis -> 1D grid.
+        reference: Values on the grid, shape (*[len(grids[a]) for a in axes], n_fields).
+        fields: Field names.
+        spec: The PDE (None for purely data-driven surrogates).
+    """
+
+    dataset: Path
+    split: str
+    index: int
+    problem: str
+    params: dict
+    axes: tuple[str, ...]
+    grids: dict[str, np.ndarray]
+    reference: np.ndarray
+    fields: list[str]
+    spec: PDESpec | None
+
+    @classmethod
+    def from_dataset(cls, path: str | os.PathLike, split: str | None = None, index: int = 0,
+                     physics: bool = True) -> Task:
+        """Load sample ``index`` of ``split`` (default: the test split, or the first one present)."""
+        data = open_dataset(path)
+        split = split or ("test" if "test" in data.splits else data.splits[0])
+        arrays = data.split(split)
+        n = arrays["u"].shape[0]
+        if not 0 <= index < n:
+            raise BadInput(f"sample {index} out of range: {split} of {path} has {n} samples")
+        problem = data.attrs["problem"]
+        spec = PDES.get(problem)
+        if physics and spec is None:
+            raise BadInput(f"no PDE residual is defined for problem {problem!r} of {path} "
+                           f"(physics-informed surrogates support: {', '.join(sorted(PDES))})")
+        coords = data.coordinates()
+        if "mesh_points" in coords:
+            raise BadInput(f"{path} holds mesh data; this surrogate needs grid data (t, x[, y])")
+        u = arrays["u"][index].astype(np.float64)  # (n_t, *spatial, n_fields)
+        grids = {"t": coords["t"]}
+        for axis in ("x", "y", "z"):
+            if axis in arrays and arrays[axis].ndim == 2:
+                grids[axis] = arrays[axis][index]
+            elif axis in coords:
+                grids[axis] = coords[axis]
+        axes = tuple(a for a in ("t", "x", "y", "z") if a in grids)
+        if u.shape[0] == 1 and (spec is None or spec.steady):  # steady: drop the time axis
+            u, axes = u[0], axes[1:]
+        if spec is not None and tuple(spec.axes) != axes:
+            raise BadInput(f"{path} has axes {axes}, but the {problem} PDE expects {spec.axes}")
+        params = dict(zip(arrays["param_names"], (float(v) for v in arrays["params"][index]), strict=True))
+        return cls(Path(path), split, index, problem, params, axes, {a: grids[a] for a in axes}, u,
+                   list(data.fields), spec)
+
+    # -- geometry --------------------------------------------------------------------------------
+    def period(self, axis: str) -> float | None:
+        return None if self.spec is None else self.spec.periodic.get(axis)
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Axis -> (low, high); a periodic axis spans one period from its first grid point."""
+        out = {}
+        for axis in self.axes:
+            grid = self.grids[axis]
+            period = self.period(axis)
+            out[axis] = (float(grid[0]), float(grid[0] + period) if period else float(grid[-1]))
+        return out
+
+    def grid_points(self) -> np.ndarray:
+        """All grid points (N, d), in the order of ``reference.reshape(-1, n_fields)``."""
+        mesh = np.meshgrid(*(self.grids[a] for a in self.axes), indexing="ij")
+        return np.stack([m.ravel() for m in mesh], axis=1)
+
+    def sample_interior(self, n: int, generator: torch.Generator, dtype=torch.float32) -> torch.Tensor:
+        """n uniform random points in the space(-time) box, shape (n, d)."""
+        bounds = self.bounds()
+        low = torch.tensor([bounds[a][0] for a in self.axes], dtype=dtype)
+        high = torch.tensor([bounds[a][1] for a in self.axes], dtype=dtype)
+        return low + (high - low) * torch.rand(n, len(self.axes), generator=generator, dtype=dtype)
+
+    def initial_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Points (n, d) at t = t0 and the reference values there (n, n_fields)."""
+        if "t" not in self.axes:
+            raise BadInput("steady problem: no initial condition")
+        mesh = np.meshgrid(*(self.grids[a] for a in self.axes[1:]), indexing="ij")
+        points = np.stack([np.full(mesh[0].size, self.grids["t"][0])] + [m.ravel() for m in mesh], axis=1)
+        return points, self.reference[0].reshape(-1, self.reference.shape[-1])
+
+    def boundary_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Grid points on the non-periodic spatial boundary (all times) and their reference values."""
+        points, values = self.grid_points(), self.reference.reshape(-1, self.reference.shape[-1])
+        on = np.zeros(points.shape[0], dtype=bool)
+        for i, axis in enumerate(self.axes):
+            if axis == "t" or self.period(axis):
+                continue
+            grid = self.grids[axis]
+            on |= np.isclose(points[:, i], grid[0]) | np.isclose(points[:, i], grid[-1])
+        return points[on], values[on]

@@ -1,0 +1,5 @@
+"""One trainer for every surrogate (`pdesuite train`)."""
+
+from pdesuite.training.trainer import TrainingError, train
+
+__all__ = ["TrainingError", "train"]

@@ -1,0 +1,1 @@
+"""Validation of trained surrogates against reference data (`pdesuite validate`)."""
