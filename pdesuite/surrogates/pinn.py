@@ -31,7 +31,9 @@ class PINN(Surrogate):
     description: ClassVar[str] = "physics-informed MLP (tanh/sin, Fourier features, periodic embedding)"
     defaults: ClassVar[dict[str, Any]] = {
         "width": 64, "depth": 4, "activation": "tanh", "fourier_features": 0, "fourier_scale": 1.0,
-        "n_collocation": 2048, "resample_every": 1, "pde_weight": 1.0, "ic_weight": 1.0, "bc_weight": 1.0,
+        # boundary data weighted 100: with weight 1 the O(10²) Helmholtz residual swamps it (measured:
+        # PIG relative L2 0.55 -> 0.026 on sin(πx)sin(πy) at equal budget)
+        "n_collocation": 2048, "resample_every": 1, "pde_weight": 1.0, "ic_weight": 1.0, "bc_weight": 100.0,
     }
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "small": {"width": 32, "depth": 4, "n_collocation": 1024, "adam_steps": 2000, "lbfgs_steps": 200,
