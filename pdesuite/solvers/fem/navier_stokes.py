@@ -68,7 +68,6 @@ IPCS_SOLVERS = {
                  "ksp_rtol": 1e-10, "ksp_atol": 1e-14, "ksp_max_it": 500},
     "pressure": dict(DIRECT),
     "correction": dict(DIRECT),
-    "pressure_update": dict(DIRECT),
 }
 
 #: Marker names for each boundary role, in order of preference.
@@ -392,17 +391,18 @@ class NavierStokesIPCS:
 
     Taylor-Hood P_k velocity / P_{k-1} pressure on separate spaces, BDF2 in time. One step
     t_n -> t_{n+1} = t_n + Δt solves three linear problems (Goda's incremental projection in the
-    standard, non-rotational form; Guermond, Minev & Shen 2006, §3.3):
+    standard, non-rotational form; Guermond, Minev & Shen 2006, §3):
 
     1. Tentative velocity u* (u* = g(t_{n+1}) on the inlet, 0 on walls/cylinder), implicit in
        viscosity and in the convected velocity, with the extrapolated transport velocity
        ū = 2u^n - u^{n-1}:
 
-           ρ/(2Δt) (3u* - 4u^n + u^{n-1}, v) + ρ ((ū·∇)u*, v) + ρ/2 ((∇·ū) u*, v)
-               + μ (∇u*, ∇v) + (∇p^n, v) = 0.
+           ρ/(2Δt) (3u* - 4u^n + u^{n-1}, v) + ρ ((ū·∇)u*, v) + μ (∇u*, ∇v) + (∇p^n, v) = 0.
 
-       The (∇·ū)-term (Temam's) vanishes for divergence-free ū and makes the discrete
-       convection skew-symmetric (energy stable).
+       (No Temam term ½((∇·ū)u*, v): the end-of-step velocities of a projection method are only
+       approximately divergence-free, and with that term the DFG 2D-2 lift amplitude came out 4%
+       too low at Δt = 0.0025 on the coarse mesh, getting worse as Δt decreased, and the
+       Crank-Nicolson variant became unstable in a viscous channel.)
 
     2. Pressure increment φ = p^{n+1} - p^n, with φ = 0 on the outlet:
 
@@ -410,7 +410,7 @@ class NavierStokesIPCS:
 
     3. Velocity correction (projection), with the velocity's Dirichlet conditions:
 
-           (u^{n+1}, v) = (u*, v) - 2Δt/(3ρ) (∇φ, v).
+           (u^{n+1}, v) = (u*, v) - 2Δt/(3ρ) (∇φ, v),    p^{n+1} = p^n + φ.
 
     The first step is the same with backward Euler (3/2, 2, 1/2 -> 1, 1, 0 and ū = u^0). Step 1
     changes every step (through ū) and is solved by GMRES + ILU; steps 2 and 3 have constant
@@ -418,9 +418,9 @@ class NavierStokesIPCS:
     has the O(Δt) boundary layer of non-rotational projection methods.
 
     Why BDF2 and not Crank-Nicolson with Adams-Bashforth extrapolation (the FEniCS DFG tutorial):
-    on a channel with ν Δt / h² ≳ 0.5 the CN/AB2 variant of this splitting was found to be
-    unstable (growing period-2 oscillations), whereas BDF2 converged to the steady solution for
-    every Δt tried.
+    BDF2 damps the start-up and splitting transients that Crank-Nicolson (not L-stable) leaves
+    ringing; in the viscous channel test (ν Δt / h² = 0.5) BDF2 reached the steady Poiseuille
+    flow to 2e-7 where CN/AB2 was still at 2e-5 after the same 120 steps.
 
     Args:
         problem: A DFGCylinderFlow (inflow g(x, t) from ``problem.inflow``, pulsating or not).
@@ -434,13 +434,12 @@ class NavierStokesIPCS:
     name: ClassVar[str] = "navier-stokes-ipcs"
 
     def __init__(self, problem: DFGCylinderFlow, domain: Domain, dt: float, degree: int = 2,
-                 petsc_options: dict | None = None, rotational: bool = False):
+                 petsc_options: dict | None = None):
         _check_problem(problem, domain)
         if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
             raise BadInput(f"time step dt must be positive, got {dt}")
         self.problem, self.domain, self.degree = problem, domain, _check_degree(degree)
         self.dt = float(dt)
-        self.rotational = bool(rotational)
         unknown = set(petsc_options or {}) - set(IPCS_SOLVERS)
         if unknown:
             raise BadInput(f"unknown IPCS solver keys {sorted(unknown)} (use {sorted(IPCS_SOLVERS)})")
@@ -458,10 +457,8 @@ class NavierStokesIPCS:
 
     # --- the mathematics ----------------------------------------------------------------------
     def forms(self, u_n, u_nm1, u_star, p_n, phi, dt, bdf):
-        """The bilinear and linear forms (a, L) of the sub-steps, by name.
-
-        "momentum" (u*), "pressure" (φ), "correction" (u^{n+1}) and, in rotational form,
-        "pressure_update" (p^{n+1} = p^n + φ - μ ∇·u*, as an L2 projection onto Q).
+        """The bilinear and linear forms (a, L) of the sub-steps "momentum" (u*), "pressure" (φ)
+        and "correction" (u^{n+1}).
 
         ``bdf`` holds Constants (β0, β1, β2, e): ∂u/∂t ≈ (β0 u* - β1 u^n + β2 u^{n-1})/Δt and
         ū = (1 + e) u^n - e u^{n-1}; (3/2, 2, 1/2, 1) for BDF2 and (1, 1, 0, 0) for the first step.
@@ -476,7 +473,6 @@ class NavierStokesIPCS:
         u_bar = (1 + e) * u_n - e * u_nm1
         step1 = (rho / dt * ufl.inner(b0 * u - b1 * u_n + b2 * u_nm1, v) * dx
                  + rho * ufl.inner(ufl.grad(u) * u_bar, v) * dx
-                 + 0.5 * rho * ufl.div(u_bar) * ufl.inner(u, v) * dx
                  + mu * ufl.inner(ufl.grad(u), ufl.grad(v)) * dx
                  + ufl.inner(ufl.grad(p_n), v) * dx)
         a1, L1 = ufl.lhs(step1), ufl.rhs(step1)
@@ -484,10 +480,7 @@ class NavierStokesIPCS:
         L2 = -b0 * rho / dt * ufl.div(u_star) * q * dx
         a3 = ufl.inner(u, v) * dx
         L3 = ufl.inner(u_star, v) * dx - dt / (b0 * rho) * ufl.inner(ufl.grad(phi), v) * dx
-        steps = {"momentum": (a1, L1), "pressure": (a2, L2), "correction": (a3, L3)}
-        if self.rotational:
-            steps["pressure_update"] = (p * q * dx, (p_n + phi - mu * ufl.div(u_star)) * q * dx)
-        return steps
+        return {"momentum": (a1, L1), "pressure": (a2, L2), "correction": (a3, L3)}
 
     # --- the time loop ------------------------------------------------------------------------
     def run(self, t_end: float | None = None, save_times: Sequence[float] | None = None,
@@ -545,9 +538,8 @@ class NavierStokesIPCS:
         bdf = [dolfinx.fem.Constant(mesh, value) for value in (1.0, 1.0, 0.0, 0.0)]  # first step: BDF1
         steps = {key: (dolfinx.fem.form(a), dolfinx.fem.form(L)) for key, (a, L) in
                  self.forms(u_n, u_nm1, u_star, p_n, phi, dt, bdf).items()}
-        bcs = {"momentum": bcs_u, "pressure": bcs_p, "correction": bcs_u, "pressure_update": []}
-        space = {"momentum": V, "pressure": Q, "correction": V, "pressure_update": Q}
-        p_new = dolfinx.fem.Function(Q)
+        bcs = {"momentum": bcs_u, "pressure": bcs_p, "correction": bcs_u}
+        space = {"momentum": V, "pressure": Q, "correction": V}
         matrices, vectors, solvers = {}, {}, {}
         for key, (a, _) in steps.items():
             if key == "momentum":  # reassembled every step
@@ -624,11 +616,7 @@ class NavierStokesIPCS:
                 linear_solve("pressure", phi)
                 # 3. velocity correction, and the new pressure
                 linear_solve("correction", u_new)
-                if self.rotational:
-                    linear_solve("pressure_update", p_new)
-                    p_n.x.array[:] = p_new.x.array
-                else:
-                    p_n.x.array[:] += phi.x.array
+                p_n.x.array[:] += phi.x.array
                 if forces is not None:
                     c_d, c_l = forces()
                     drag.append(c_d)
@@ -665,7 +653,6 @@ class NavierStokesIPCS:
         info = {
             "steps": len(times), "dt": dt_value, "t_end": float(times[-1]), "degree": self.degree,
             "reynolds": self.problem.reynolds, "pulsating": pulsating,
-            "rotational": self.rotational,
             "dofs_velocity": V.dofmap.index_map.size_global * V.dofmap.index_map_bs,
             "dofs_pressure": Q.dofmap.index_map.size_global,
             "mean_iterations": {k: v / max(1, len(times)) for k, v in iterations.items()},

@@ -199,3 +199,4 @@ def test_ipcs_callback_can_stop_early(channel):
     result = NavierStokesIPCS(CHANNEL, channel, dt=0.1).run(t_end=1.0, callback=lambda t, u, p: t >= 0.3)
     assert len(result.times) == 3
     assert result.velocity[-1].time == pytest.approx(0.3)
+
