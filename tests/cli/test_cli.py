@@ -1,5 +1,7 @@
 """The command line: list, generate (+ --from, --export-xdmf), inspect, demo, and every bad input."""
 
+import json
+
 import h5py
 import numpy as np
 import pytest
@@ -126,6 +128,8 @@ def test_demo(cli, tmp_path):
     assert code == 0, err
     assert (tmp_path / "helmholtz-bumps-sample.png").stat().st_size > 10_000
     assert "relative nodal error" in out
+    metrics = json.loads((tmp_path / "lpinn-c5" / "metrics.json").read_text())
+    assert metrics["relative_l2"] < 0.5, metrics  # 400 steps: a rough but real fit (untrained: ~1)
 
 
 def test_resume_from_the_command_line(cli, tmp_path, monkeypatch):
