@@ -105,6 +105,19 @@ SURROGATES = Registry(
         "pdesuite.surrogates.pig",
     ],
 )
-SAMPLERS = Registry("sampler", [])
+SAMPLERS = Registry(
+    "sampler",
+    [
+        "pdesuite.diffusion.ddpm",
+        "pdesuite.diffusion.ddim",
+        "pdesuite.diffusion.pndm",
+        "pdesuite.diffusion.deis",
+        "pdesuite.diffusion.dpm_solver",
+        "pdesuite.diffusion.dpm_solver_pp",
+        "pdesuite.diffusion.unipc",
+        "pdesuite.diffusion.momentum",
+        "pdesuite.diffusion.edm_heun",
+    ],
+)
 
 ALL = {"problems": PROBLEMS, "datasets": DATASETS, "surrogates": SURROGATES, "samplers": SAMPLERS}
