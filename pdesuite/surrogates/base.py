@@ -99,6 +99,47 @@ class Surrogate(nn.Module, ABC):
         return torch.as_tensor(np.asarray(array), dtype=self.dtype, device=self.device)
 
 
+class CollocationSurrogate(Surrogate):
+    """A physics-informed surrogate: uniform collocation points in the space(-time) box, redrawn
+    every ``resample_every`` steps (frozen for L-BFGS), and the reference's initial data.
+
+    The collocation state is part of the module's state dict (`get_extra_state`), so a resumed run
+    continues with the very same points.
+    """
+
+    def __init__(self, task: Task, **config: Any):
+        super().__init__(task, **config)
+        if self.config.get("n_collocation", 1) < 1:
+            raise BadInput(f"n_collocation must be positive, got {self.config['n_collocation']}")
+        self._points: torch.Tensor | None = None
+        self._step = 0
+        self._fixed = False
+
+    def collocation(self, generator: torch.Generator) -> torch.Tensor:
+        c = self.config
+        if self._points is None or (not self._fixed and self._step % max(1, c["resample_every"]) == 0):
+            self._points = self.task.sample_interior(c["n_collocation"], generator, self.dtype).to(self.device)
+        self._step += 1
+        return self._points
+
+    def fix_collocation(self) -> None:
+        self._fixed = True
+
+    def get_extra_state(self) -> dict:
+        return {"step": self._step, "fixed": self._fixed, "points": self._points}
+
+    def set_extra_state(self, state: dict) -> None:
+        self._step, self._fixed, self._points = state["step"], state["fixed"], state["points"]
+
+    @property
+    def initial(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Points at t0 (n, d) and the reference values there (n, n_fields), as tensors."""
+        if not hasattr(self, "_ic_cache") or self._ic_cache[0].dtype != self.dtype:
+            points, values = self.task.initial_data()
+            self._ic_cache = (self.tensor(points), self.tensor(values))
+        return self._ic_cache
+
+
 def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
     """‖prediction - reference‖₂ / ‖reference‖₂ over all points (PIG's metric)."""
     return float(np.linalg.norm(prediction - reference) / np.linalg.norm(reference))

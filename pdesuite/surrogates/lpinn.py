@@ -29,7 +29,7 @@ import torch
 from pdesuite.errors import BadInput
 from pdesuite.nn.mlp import MLP
 from pdesuite.registry import SURROGATES
-from pdesuite.surrogates.base import Surrogate
+from pdesuite.surrogates.base import CollocationSurrogate
 from pdesuite.surrogates.pdes import derivative
 from pdesuite.surrogates.task import Task
 
@@ -39,7 +39,7 @@ def rms(r: torch.Tensor) -> torch.Tensor:
 
 
 @SURROGATES.register("lpinn")
-class LPINN(Surrogate):
+class LPINN(CollocationSurrogate):
     name: ClassVar[str] = "lpinn"
     description: ClassVar[str] = "Lagrangian PINN: characteristics and state branches (convection, Burgers)"
     defaults: ClassVar[dict[str, Any]] = {
@@ -58,9 +58,6 @@ class LPINN(Surrogate):
         c = self.config
         self.displacement = MLP(3, 1, c["width"], c["depth"], c["activation"])
         self.state = MLP(3, 1, c["width"], c["depth"], c["activation"])
-        self._points: torch.Tensor | None = None
-        self._step = 0
-        self._fixed = False
 
     def check_task(self, task: Task) -> None:
         if task.problem not in ("convection", "burgers"):
@@ -85,22 +82,6 @@ class LPINN(Surrogate):
         features = torch.cat([torch.cos(angle), torch.sin(angle), t], dim=1)
         return xi + self.displacement_scale * self.displacement(features), self.state(features)
 
-    def collocation(self, generator: torch.Generator) -> torch.Tensor:
-        c = self.config
-        if self._points is None or (not self._fixed and self._step % max(1, c["resample_every"]) == 0):
-            self._points = self.task.sample_interior(c["n_collocation"], generator, self.dtype).to(self.device)
-        self._step += 1
-        return self._points
-
-    def fix_collocation(self) -> None:
-        self._fixed = True
-
-    def get_extra_state(self) -> dict:
-        return {"step": self._step, "fixed": self._fixed, "points": self._points}
-
-    def set_extra_state(self, state: dict) -> None:
-        self._step, self._fixed, self._points = state["step"], state["fixed"], state["points"]
-
     def loss(self, generator: torch.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, torch.Tensor]:
         c, p = self.config, self.task.params
         rank, world = shard
@@ -115,19 +96,12 @@ class LPINN(Surrogate):
         speed = U if self.task.problem == "burgers" else p["c"]
         r_x = X_t - speed
         r_u = U_t - p["nu"] * u_xx
-        X0, u0 = self._initial
+        X0, u0 = self.initial
         xi0, t0 = X0[:, 1:2], X0[:, 0:1]
         X_at0, U_at0 = self.branches(xi0, t0)
         terms = {"rx": rms(r_x), "ru": rms(r_u), "ic": rms(U_at0 - u0) + rms(X_at0 - xi0)}
         terms["loss"] = c["gamma_rx"] * terms["rx"] + c["gamma_ru"] * terms["ru"] + c["gamma_ic"] * terms["ic"]
         return terms
-
-    @property
-    def _initial(self):
-        if not hasattr(self, "_ic_cache") or self._ic_cache[0].dtype != self.dtype:
-            points, values = self.task.initial_data()
-            self._ic_cache = (self.tensor(points), self.tensor(values))
-        return self._ic_cache
 
     @torch.no_grad()
     def predict_grid(self) -> np.ndarray:

@@ -20,13 +20,13 @@ import torch
 from pdesuite.errors import BadInput
 from pdesuite.nn.mlp import MLP, FourierFeatures, PeriodicEmbedding
 from pdesuite.registry import SURROGATES
-from pdesuite.surrogates.base import Surrogate
+from pdesuite.surrogates.base import CollocationSurrogate
 from pdesuite.surrogates.pdes import derivative
 from pdesuite.surrogates.task import Task
 
 
 @SURROGATES.register("pinn")
-class PINN(Surrogate):
+class PINN(CollocationSurrogate):
     name: ClassVar[str] = "pinn"
     description: ClassVar[str] = "physics-informed MLP (tanh/sin, Fourier features, periodic embedding)"
     defaults: ClassVar[dict[str, Any]] = {
@@ -53,17 +53,12 @@ class PINN(Surrogate):
             self.fourier = FourierFeatures(width, c["fourier_features"], c["fourier_scale"])
             width = self.fourier.out_features
         self.net = MLP(width, len(task.fields), c["width"], c["depth"], c["activation"])
-        self._points: torch.Tensor | None = None
-        self._step = 0
-        self._fixed = False
 
     def check_task(self, task: Task) -> None:
         if task.spec is None:
             raise BadInput(f"pinn needs a PDE residual; none is defined for {task.problem!r}")
         if len(task.fields) != 1:
             raise BadInput(f"pinn learns one field; {task.dataset} has {task.fields}")
-        if self.config["n_collocation"] < 1:
-            raise BadInput(f"n_collocation must be positive, got {self.config['n_collocation']}")
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         features = self.embed(X)
@@ -72,23 +67,6 @@ class PINN(Surrogate):
         return self.net(features)
 
     # -- training -------------------------------------------------------------------------------
-    def collocation(self, generator: torch.Generator) -> torch.Tensor:
-        c = self.config
-        if self._points is None or (not self._fixed and self._step % max(1, c["resample_every"]) == 0):
-            self._points = self.task.sample_interior(c["n_collocation"], generator, self.dtype).to(self.device)
-        self._step += 1
-        return self._points
-
-    def fix_collocation(self) -> None:
-        self._fixed = True
-
-    def get_extra_state(self) -> dict:
-        """Collocation state, so a resumed run continues with the same points (see the trainer)."""
-        return {"step": self._step, "fixed": self._fixed, "points": self._points}
-
-    def set_extra_state(self, state: dict) -> None:
-        self._step, self._fixed, self._points = state["step"], state["fixed"], state["points"]
-
     def loss(self, generator: torch.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, torch.Tensor]:
         c, task = self.config, self.task
         rank, world = shard
@@ -96,7 +74,7 @@ class PINN(Surrogate):
         residual = task.spec.residual(self, points, task.params)
         terms = {"pde": residual.pow(2).mean()}
         if "t" in task.axes:
-            X0, u0 = self._initial
+            X0, u0 = self.initial
             terms["ic"] = (self(X0) - u0).pow(2).mean()
             if task.spec.initial_velocity is not None:  # second order in time: u_t(t0) too
                 X0v = X0.clone().requires_grad_(True)
@@ -108,13 +86,6 @@ class PINN(Surrogate):
         weights = {"pde": c["pde_weight"], "ic": c["ic_weight"], "bc": c["bc_weight"]}
         terms["loss"] = sum(weights[k] * v for k, v in terms.items())
         return terms
-
-    @property
-    def _initial(self):
-        if not hasattr(self, "_ic_cache") or self._ic_cache[0].dtype != self.dtype:
-            points, values = self.task.initial_data()
-            self._ic_cache = (self.tensor(points), self.tensor(values))
-        return self._ic_cache
 
     @property
     def _boundary(self):
