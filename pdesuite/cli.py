@@ -144,6 +144,12 @@ def cmd_plot(args) -> int:
     return 0
 
 
+def cmd_chromatography(args) -> int:
+    from pdesuite.solvers.laplace import commands
+
+    return commands.simulate(args) if args.action == "simulate" else commands.fit(args)
+
+
 def cmd_demo(args) -> int:
     from pdesuite.demo import run_demo
 
@@ -213,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="another dataset file with the same layout")
     p.add_argument("-o", "--output", help="folder for metrics.json and plots (default: the run folder)")
     p.set_defaults(func=cmd_validate)
+
+    from pdesuite.solvers.laplace.commands import add_parsers as add_chromatography
+
+    add_chromatography(sub, common)
+    sub.choices["chromatography"].set_defaults(func=cmd_chromatography)
 
     p = sub.add_parser("demo", parents=[common], help="quickstart: small FEM dataset, plot and summary")
     p.add_argument("-o", "--output", default="demo-output", help="output folder (default demo-output/)")

@@ -79,6 +79,7 @@ PROBLEMS = Registry(
         "pdesuite.problems.pig",
         "pdesuite.problems.ns2d",
         "pdesuite.problems.smoke",
+        "pdesuite.problems.chromatography",
     ],
 )
 DATASETS = Registry(
@@ -95,6 +96,7 @@ DATASETS = Registry(
         "pdesuite.recipes.pig",
         "pdesuite.recipes.ns2d",
         "pdesuite.recipes.smoke",
+        "pdesuite.recipes.chromatography",
     ],
 )
 SURROGATES = Registry(

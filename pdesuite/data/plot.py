@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
 from pdesuite.data.reader import open_dataset
 from pdesuite.errors import BadInput
 
