@@ -87,7 +87,8 @@ def main() -> None:
         errors = [rel(fast[b], reference[b]) for b in range(args.etdrk4)]
         # accuracy on the very trajectories Radau solved, for a like-for-like comparison
         rows.append({"substeps": substeps, "seconds_per_trajectory": seconds,
-                     "relative_l2_error_median": float(np.median(errors)), "relative_l2_error_max": float(max(errors)),
+                     "relative_l2_error_median": float(np.median(errors)),
+                     "relative_l2_error_max": float(max(errors)),
                      "relative_l2_error_max_on_radau_trajectories": float(max(errors[: args.radau])),
                      "speedup_vs_radau": radau_seconds / seconds})
     result = {

@@ -48,7 +48,8 @@ def check_partial(path: Path, resume: bool, overwrite: bool) -> None:
     if resume and not partial.exists():
         raise BadInput(f"nothing to resume: no partial file {partial} from an interrupted run")
     if partial.exists() and not resume and not overwrite:
-        raise BadInput(f"an interrupted run left {partial}: pass --resume to continue it, or --overwrite to start again")
+        raise BadInput(f"an interrupted run left {partial}: pass --resume to continue it, "
+                       "or --overwrite to start again")
 
 
 def check_writable_folder(folder: Path, what: str = "output folder") -> None:
@@ -96,7 +97,8 @@ class DatasetWriter:
             try:
                 f = h5py.File(self.partial, "a")
             except OSError:
-                raise BadInput(f"the partial file {self.partial} is unreadable; use --overwrite to start again") from None
+                raise BadInput(f"the partial file {self.partial} is unreadable; "
+                               "use --overwrite to start again") from None
             if f.attrs.get("_identity") != self._identity():
                 f.close()
                 raise BadInput(f"the partial file {self.partial} was written with other parameters or seed; "
