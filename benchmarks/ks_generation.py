@@ -95,7 +95,8 @@ def main() -> None:
         "trajectory": "LPSDA KS training setup: L = 64·U(0.9,1.1), T = 100·U(0.9,1.1), 500 outputs, keep 140, N = 256",
         "etdrk4_batch": args.etdrk4, "etdrk4": rows,
         "radau": {"trajectories": args.radau, "rtol_atol": 1e-9, "seconds_per_trajectory": radau_seconds,
-                  "relative_l2_error_median": float(np.median(err_radau)), "relative_l2_error_max": float(max(err_radau))},
+                  "relative_l2_error_median": float(np.median(err_radau)),
+                  "relative_l2_error_max": float(max(err_radau))},
         "reference": f"ETDRK4, {args.reference_substeps} substeps per output step",
     }
     print(f"{'method':28s} {'s/trajectory':>13s} {'rel. L2 error median':>21s} {'max':>9s} {'speed-up':>9s}")
