@@ -28,13 +28,7 @@ class AllenCahnData(SweepRecipe):
 
     def validate(self) -> None:
         p = self.params
-        self.require_int("nx", 4)
-        self.require_int("nx_solve", 4)
-        self.require(p["nx"] % 2 == 0 and p["nx_solve"] % p["nx"] == 0,
-                     f"nx must be even and divide nx_solve, got {p['nx']}, {p['nx_solve']}")
-        self.require_int("nt", 2)
-        self.require_int("substeps", 1)
-        self.require_positive("t_end")
+        self.require_time_grid()
         self.require(all(e > 0 for e in p["epsilon"]), f"diffusivity epsilon must be positive, got {p['epsilon']}")
 
     def layout(self) -> Layout:

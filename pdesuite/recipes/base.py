@@ -162,6 +162,18 @@ class Recipe(ABC):
         bounds = f">= {low}" if high is None else f"in {low}..{high}"
         self.require(ok, f"{key} must be an integer {bounds}, got {value!r}")
 
+    def require_time_grid(self) -> None:
+        """Checks shared by 1D spectral recipes solved on ``nx_solve`` points and stored on ``nx``:
+        both even, nx divides nx_solve; ``nt`` >= 2 stored times; ``substeps`` >= 1; ``t_end`` > 0."""
+        p = self.params
+        self.require_int("nx", 4)
+        self.require_int("nx_solve", 4)
+        self.require(p["nx"] % 2 == 0 and p["nx_solve"] % p["nx"] == 0,
+                     f"nx must be even and divide nx_solve, got {p['nx']}, {p['nx_solve']}")
+        self.require_int("nt", 2)
+        self.require_int("substeps", 1)
+        self.require_positive("t_end")
+
     def require_positive(self, key: str, what: str | None = None) -> None:
         """params[key] must be a finite number > 0."""
         value = self.params[key]

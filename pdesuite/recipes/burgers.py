@@ -26,19 +26,9 @@ from pdesuite.solvers.spectral.burgers import BurgersSolver
 
 
 class _BurgersGrid:
-    """Shared grid checks and solve for both Burgers recipes."""
+    """Shared CFL check, grids and solve for both Burgers recipes."""
 
     params: dict
-
-    def check_grid(self) -> None:
-        p = self.params
-        self.require_int("nx", 4)
-        self.require_int("nx_solve", 4)
-        self.require(p["nx"] % 2 == 0 and p["nx_solve"] % p["nx"] == 0,
-                     f"nx must be even and divide nx_solve, got {p['nx']}, {p['nx_solve']}")
-        self.require_int("nt", 2)
-        self.require_int("substeps", 1)
-        self.require_positive("t_end")
 
     def check_cfl(self, u_max: float) -> None:
         p = self.params
@@ -72,7 +62,7 @@ class BurgersData(_BurgersGrid, Recipe):
 
     def validate(self) -> None:
         p = self.params
-        self.check_grid()
+        self.require_time_grid()
         self.require(0 < p["nu_min"] <= p["nu_max"], f"need 0 < nu_min <= nu_max, got {p['nu_min']}, {p['nu_max']}")
         self.require_int("n_sines", 1)
         self.require_int("l_max", 1)
@@ -111,7 +101,7 @@ class BurgersLPINN(_BurgersGrid, SweepRecipe):
 
     def validate(self) -> None:
         p = self.params
-        self.check_grid()
+        self.require_time_grid()
         self.require(all(v >= 0 for v in p["nu"]), f"viscosity nu must be >= 0, got {p['nu']}")
         self.check_cfl(1.0 + max(abs(c) for c in p["C"]))
 
