@@ -26,9 +26,12 @@ from pdesuite.solvers.spectral.burgers import BurgersSolver
 
 
 class _BurgersGrid:
-    """Shared CFL check, grids and solve for both Burgers recipes."""
+    """What both Burgers recipes share: problem, solver, fields, CFL check, grids and solve."""
 
     params: dict
+    problem: ClassVar[str] = "burgers"
+    solver: ClassVar[str] = "BurgersSolver (pseudo-spectral, 2/3 dealiasing, ETDRK4)"
+    fields: ClassVar[list[str]] = ["u"]
 
     def check_cfl(self, u_max: float) -> None:
         p = self.params
@@ -54,9 +57,6 @@ class _BurgersGrid:
 @DATASETS.register("burgers")
 class BurgersData(_BurgersGrid, Recipe):
     name: ClassVar[str] = "burgers"
-    problem: ClassVar[str] = "burgers"
-    solver: ClassVar[str] = "BurgersSolver (pseudo-spectral, 2/3 dealiasing, ETDRK4)"
-    fields: ClassVar[list[str]] = ["u"]
     description: ClassVar[str] = "viscous Burgers on [0, 2π), random sine-sum initial data, nu log-uniform"
     batch_size: ClassVar[int] = 16
 
@@ -93,9 +93,6 @@ class BurgersData(_BurgersGrid, Recipe):
 @DATASETS.register("burgers-lpinn")
 class BurgersLPINN(_BurgersGrid, SweepRecipe):
     name: ClassVar[str] = "burgers-lpinn"
-    problem: ClassVar[str] = "burgers"
-    solver: ClassVar[str] = "BurgersSolver (pseudo-spectral, 2/3 dealiasing, ETDRK4)"
-    fields: ClassVar[list[str]] = ["u"]
     description: ClassVar[str] = "Burgers with u0 = sin x + C, nu = 0.01 (LPINN's moving shock); sweep over C"
     sweep: ClassVar[tuple[str, ...]] = ("C", "nu")
 
