@@ -43,7 +43,7 @@ def test_ks_stored_trajectory_matches_a_refined_independent_solve(tmp_path):
     u0 = ks_initial_condition(solver.x[0], draw["length"], draw["amplitudes"], draw["phases"], draw["wavenumbers"])
     reference = solver.solve(u0[None], draw["dt"], 59, substeps=32, keep_from=40)[0]
     error = np.abs(stored - reference).max() / np.abs(reference).max()
-    assert error < 1e-5, error  # float32 storage and 4 substeps against 32
+    assert error < 1e-5, error  # float32 storage and the recipe's substeps against 32
 
 
 def test_convection_is_the_exact_solution_and_sweeps(tmp_path):

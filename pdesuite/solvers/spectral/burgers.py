@@ -16,23 +16,21 @@ from __future__ import annotations
 import numpy as np
 
 from pdesuite.errors import BadInput
-from pdesuite.solvers.spectral.periodic1d import Periodic1DSolver, as_batch
+from pdesuite.solvers.spectral.periodic1d import Periodic1DSolver, QuadraticFlux, as_batch
 
 
-class BurgersSolver(Periodic1DSolver):
+class BurgersSolver(QuadraticFlux, Periodic1DSolver):
     """Batched viscous Burgers solver; ``nu`` may differ per sample. Orders: time 4, space spectral."""
 
-    def __init__(self, n: int, length=2 * np.pi, nu=0.01, batch: int = 1, dealias: bool = True):
-        super().__init__(n, length, batch, dealias)
+    def __init__(self, n: int, length=2 * np.pi, nu=0.01, batch: int = 1, dealias: bool = True,
+                 dtype=np.float64):
+        super().__init__(n, length, batch, dealias, dtype=dtype)
         self.nu = as_batch(nu, self.batch, "viscosity nu")
         if np.any(self.nu < 0):
             raise BadInput(f"viscosity nu must be >= 0, got {self.nu.min()}")
 
     def linear_symbol(self) -> np.ndarray:
         return -self.nu[:, None] * self.k**2
-
-    def nonlinear(self, v: np.ndarray) -> np.ndarray:
-        return -0.5 * self.ik * self.product(v)
 
 
 def cole_hopf_solution(x, t, nu: float, c0: float, coefficients, wavenumbers, phases) -> np.ndarray:

@@ -18,6 +18,11 @@ with the φ-function coefficients
 evaluated, as Kassam & Trefethen (2005, SIAM J. Sci. Comput. 26, eq. 2.5) propose, as means over M
 points of a circle of radius 1 around each z (a contour integral), which avoids the cancellation of the
 formulas near z = 0. Global error O(h⁴).
+
+When the nonlinearity factors as N(v) = G ⊙ M(v) with a diagonal G (for u u_x: G = -ik/2), the
+stepper folds G into Q and the weights once (``factor=G``) and is handed M instead of N: the same
+arithmetic with fewer array operations per stage — about 1.5x faster per step for KS at N = 256
+(benchmarks/ks_generation.py).
 """
 
 from __future__ import annotations
@@ -34,7 +39,11 @@ def phi_coefficients(z: np.ndarray, contour_points: int = 32) -> tuple[np.ndarra
     Uses the full circle of ``contour_points`` points, so complex z (advection symbols) work; for
     real z the imaginary parts cancel and are dropped.
     """
-    roots = np.exp(2j * np.pi * (np.arange(1, contour_points + 1) - 0.5) / contour_points)
+    z = np.asarray(z)
+    # the circle's points in z's precision (extended precision references need more than float64 π)
+    real = np.longdouble if z.dtype in (np.longdouble, np.clongdouble) else np.float64
+    angle = 2 * np.arccos(real(-1)) * (np.arange(1, contour_points + 1, dtype=real) - real(0.5)) / contour_points
+    roots = np.cos(angle) + 1j * np.sin(angle)
     lr = z[..., None] + roots
     e = np.exp(lr)
     q = np.mean((np.exp(lr / 2) - 1) / lr, axis=-1)
@@ -54,6 +63,7 @@ class ETDRK4:
             (e.g. a domain length or viscosity per trajectory).
         dt: Step h: a number, or an array broadcastable against ``linear`` (e.g. (batch, 1)).
         contour_points: M, the points of the contour mean (32 is ample in double precision).
+        factor: Optional diagonal G with N(v) = G ⊙ M(v); `step` is then given M, not N.
 
     Shapes:
         v: (..., n_modes) complex spectral coefficients, broadcast-compatible with ``linear``.
@@ -61,22 +71,30 @@ class ETDRK4:
 
     order: ClassVar[int] = 4
 
-    def __init__(self, linear: np.ndarray, dt: float | np.ndarray, contour_points: int = 32):
+    def __init__(self, linear: np.ndarray, dt: float | np.ndarray, contour_points: int = 32,
+                 factor: np.ndarray | None = None):
         self.linear = np.asarray(linear)
-        self.dt = np.asarray(dt, dtype=float)
+        real = np.longdouble if self.linear.dtype in (np.longdouble, np.clongdouble) else np.float64
+        self.dt = np.asarray(dt, dtype=real)
         z = self.dt * self.linear
         self.e = np.exp(z)
         self.e2 = np.exp(z / 2)
         q, f1, f2, f3 = phi_coefficients(z, contour_points)
-        self.q, self.f1, self.f2, self.f3 = self.dt * q, self.dt * f1, self.dt * f2, self.dt * f3
+        g = 1 if factor is None else np.asarray(factor)
+        # v⁺ = e v + w_v N(v) + w_ab (N(a) + N(b)) + w_c N(c), with G folded in
+        self.q = self.dt * q * g
+        self.w_v, self.w_ab, self.w_c = self.dt * f1 * g, 2 * self.dt * f2 * g, self.dt * f3 * g
 
     def step(self, v: np.ndarray, nonlinear: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """One step of size h from spectral state ``v``; ``nonlinear`` maps v to N(v)."""
+        """One step of size h from spectral state ``v``; ``nonlinear`` maps v to N(v) (to M(v) when
+        the stepper was built with ``factor``), returning a new array. Returns v⁺; ``v`` is not modified."""
         nv = nonlinear(v)
-        a = self.e2 * v + self.q * nv
+        e2v = self.e2 * v
+        a = e2v + self.q * nv
         na = nonlinear(a)
-        b = self.e2 * v + self.q * na
+        b = e2v + self.q * na
         nb = nonlinear(b)
         c = self.e2 * a + self.q * (2 * nb - nv)
         nc = nonlinear(c)
-        return self.e * v + self.f1 * nv + 2 * self.f2 * (na + nb) + self.f3 * nc
+        na += nb  # in place: stage arrays are no longer needed
+        return self.e * v + self.w_v * nv + self.w_ab * na + self.w_c * nc

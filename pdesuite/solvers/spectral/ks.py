@@ -9,26 +9,24 @@ from __future__ import annotations
 import numpy as np
 
 from pdesuite.errors import BadInput
-from pdesuite.solvers.spectral.periodic1d import Periodic1DSolver, as_batch
+from pdesuite.solvers.spectral.periodic1d import Periodic1DSolver, QuadraticFlux, as_batch
 
 
-class KSSolver(Periodic1DSolver):
+class KSSolver(QuadraticFlux, Periodic1DSolver):
     """Batched KS solver; ``length`` and ``nu`` may differ per sample.
 
     Orders: time 4 (ETDRK4), space spectral.
     """
 
-    def __init__(self, n: int, length, nu=1.0, batch: int = 1, dealias: bool = True):
-        super().__init__(n, length, batch, dealias)
+    def __init__(self, n: int, length, nu=1.0, batch: int = 1, dealias: bool = True,
+                 dtype=np.float64):
+        super().__init__(n, length, batch, dealias, dtype=dtype)
         self.nu = as_batch(nu, self.batch, "viscosity nu")
         if np.any(self.nu <= 0):
             raise BadInput(f"KS viscosity nu must be positive (the u_xxxx term stabilises), got {self.nu.min()}")
 
     def linear_symbol(self) -> np.ndarray:
         return self.k**2 - self.nu[:, None] * self.k**4
-
-    def nonlinear(self, v: np.ndarray) -> np.ndarray:
-        return -0.5 * self.ik * self.product(v)
 
 
 def ks_initial_condition(x: np.ndarray, length: float, amplitudes, phases, wavenumbers) -> np.ndarray:

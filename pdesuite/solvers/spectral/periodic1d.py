@@ -3,6 +3,15 @@
 A subclass states the mathematics: the Fourier symbol of 𝓛 (`linear_symbol`) and the nonlinear
 term in spectral space (`nonlinear`). This base provides the grid, 2/3-rule dealiasing, ETDRK4
 time stepping with output sub-sampling, and blow-up detection.
+
+A subclass whose nonlinearity is a diagonal factor times a core, 𝓝(v) = G ⊙ M(v) (KS and Burgers:
+G = -ik/2 with the 2/3 mask, M(v) = F[u²]), may also state `nonlinear_factor` and `nonlinear_core`;
+the solver then folds G into the ETDRK4 weights and keeps the state dealiased, which saves the
+masking and multiplying of every stage (same scheme, ≈1.5x fewer seconds per step).
+
+``dtype=np.longdouble`` runs the whole computation in x87 extended precision (numpy's FFT supports
+it): slower, but with a round-off floor about 2000x lower — used for the reference trajectories of
+the chaotic KS benchmark, where float64 round-off is amplified to ~1e-8 over T = 100.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ class Periodic1DSolver(ABC):
         batch: Number of samples solved together.
         dealias: Apply the 2/3 rule to the nonlinear term.
         x0: Left end of the domain.
+        dtype: Real floating type of the computation (float64, or np.longdouble for references).
 
     Shapes:
         u: (batch, n) on the grid ``x[b] = x0 + L_b j / n``, j = 0..n-1.
@@ -40,18 +50,23 @@ class Periodic1DSolver(ABC):
 
     order: ClassVar[dict] = {"time": 4, "space": "spectral"}
 
-    def __init__(self, n: int, length, batch: int = 1, dealias: bool = True, x0: float = 0.0):
+    def __init__(self, n: int, length, batch: int = 1, dealias: bool = True, x0: float = 0.0,
+                 dtype=np.float64):
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 4 or n % 2:
             raise BadInput(f"grid size n must be a positive even integer >= 4, got {n}")
         if isinstance(batch, bool) or int(batch) != batch or batch < 1:
             raise BadInput(f"batch must be a positive integer, got {batch}")
-        self.n, self.batch, self.x0 = int(n), int(batch), float(x0)
-        self.length = as_batch(length, self.batch, "domain length")
+        if np.dtype(dtype) not in (np.dtype(np.float64), np.dtype(np.longdouble)):
+            raise BadInput(f"dtype must be float64 or longdouble, got {np.dtype(dtype)}")
+        self.n, self.batch, self.x0, self.dtype = int(n), int(batch), float(x0), np.dtype(dtype)
+        self.length = as_batch(length, self.batch, "domain length").astype(self.dtype)
         if np.any(self.length <= 0):
             raise BadInput(f"domain length must be positive, got {self.length.min()}")
-        modes = np.fft.rfftfreq(self.n, d=1.0 / self.n)  # 0, 1, ..., n/2
-        self.k = 2 * np.pi * modes[None, :] / self.length[:, None]  # (batch, n/2 + 1) wavenumbers
-        self.mask = (modes <= self.n / 3).astype(float)[None, :] if dealias else np.ones((1, modes.size))
+        modes = np.arange(self.n // 2 + 1, dtype=self.dtype)  # 0, 1, ..., n/2
+        two_pi = 2 * np.arccos(self.dtype.type(-1))
+        self.k = two_pi * modes[None, :] / self.length[:, None]  # (batch, n/2 + 1) wavenumbers
+        self.mask = (modes <= self.n / 3).astype(self.dtype)[None, :] if dealias \
+            else np.ones((1, modes.size), self.dtype)
         # ∂x in Fourier space; the Nyquist mode's derivative of a real field is taken as zero
         self.ik = 1j * self.k * (modes < self.n / 2)[None, :]
 
@@ -68,6 +83,15 @@ class Periodic1DSolver(ABC):
     @abstractmethod
     def nonlinear(self, v: np.ndarray) -> np.ndarray:
         """𝓝(u) in Fourier space for spectral state v (batch, n/2 + 1)."""
+
+    def nonlinear_factor(self) -> np.ndarray | None:
+        """G of a factored nonlinearity 𝓝(v) = G ⊙ M(v), shape (batch or 1, n/2 + 1), including
+        the dealiasing mask; None (the default) when 𝓝 has no such form."""
+        return None
+
+    def nonlinear_core(self, v: np.ndarray) -> np.ndarray:
+        """M(v) of the factored form, for a dealiased state v (modes above n/3 are zero)."""
+        raise NotImplementedError
 
     # -- helpers for subclasses ------------------------------------------------------------------
     def to_grid(self, v: np.ndarray) -> np.ndarray:
@@ -96,25 +120,29 @@ class Periodic1DSolver(ABC):
         Returns:
             Array (batch, n_steps + 1 - keep_from, n).
         """
-        u0 = np.asarray(u0, dtype=float)
+        u0 = np.asarray(u0, dtype=self.dtype)
         if u0.shape != (self.batch, self.n):
             raise BadInput(f"initial field shape {u0.shape}, expected {(self.batch, self.n)}")
-        dt = as_batch(dt, self.batch, "dt")
+        dt = as_batch(dt, self.batch, "dt").astype(self.dtype)
         if np.any(dt <= 0):
             raise BadInput(f"time step dt must be positive, got {dt.min()}")
         if int(n_steps) != n_steps or n_steps < 1 or not 0 <= keep_from <= n_steps:
             raise BadInput(f"need n_steps >= 1 and 0 <= keep_from <= n_steps, got {n_steps}, {keep_from}")
         if int(substeps) != substeps or substeps < 1:
             raise BadInput(f"substeps must be a positive integer, got {substeps}")
-        stepper = ETDRK4(self.linear_symbol(), (dt / substeps)[:, None])
-        out = np.empty((self.batch, n_steps + 1 - keep_from, self.n))
+        factor = self.nonlinear_factor()
+        stepper = ETDRK4(self.linear_symbol(), (dt / substeps)[:, None], factor=factor)
+        rhs = self.nonlinear if factor is None else self.nonlinear_core
+        out = np.empty((self.batch, n_steps + 1 - keep_from, self.n), dtype=self.dtype)
         v = self.to_spectral(u0)
+        if factor is not None:  # the factored form keeps the state dealiased (the core relies on it)
+            v *= self.mask
         if keep_from == 0:
             out[:, 0] = u0
         for step in range(1, n_steps + 1):
             with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below
                 for _ in range(substeps):
-                    v = stepper.step(v, self.nonlinear)
+                    v = stepper.step(v, rhs)
             if not np.all(np.isfinite(v)):
                 bad = np.flatnonzero(~np.all(np.isfinite(v), axis=-1))
                 raise SolverError(f"{type(self).__name__}: solution blew up at output step {step} "
@@ -122,3 +150,19 @@ class Periodic1DSolver(ABC):
             if step >= keep_from:
                 out[:, step - keep_from] = self.to_grid(v)
         return out
+
+
+class QuadraticFlux:
+    """𝓝(u) = -(u²/2)_x = -u u_x (Burgers, KS) for a `Periodic1DSolver`, in the factored form
+    G ⊙ M(v) with G = -(ik/2)·mask and M(v) = F[u²]."""
+
+    def nonlinear(self, v: np.ndarray) -> np.ndarray:
+        return -0.5 * self.ik * self.product(v)
+
+    def nonlinear_factor(self) -> np.ndarray:
+        return -0.5 * self.ik * self.mask
+
+    def nonlinear_core(self, v: np.ndarray) -> np.ndarray:
+        u = self.to_grid(v)
+        u *= u
+        return self.to_spectral(u)
