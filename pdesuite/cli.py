@@ -125,12 +125,25 @@ def cmd_train(args) -> int:
 def cmd_validate(args) -> int:
     from pdesuite.validation.validate import validate_run
 
-    result = validate_run(args.run, data=args.data, output=args.output)
+    if args.uncertainty_samples is not None and (args.uncertainty_samples < 0 or args.uncertainty_samples == 1):
+        raise BadInput(f"--uncertainty-samples must be 0 (off) or at least 2, got {args.uncertainty_samples}")
+    result = validate_run(args.run, data=args.data, output=args.output, seed=args.seed,
+                          uncertainty_samples=args.uncertainty_samples)
     if not args.quiet:
         out = Path(args.output or args.run)
-        line = ", ".join(f"{k} {result[k]:.3e}" for k in ("relative_l2", "lpinn_error", "max_error") if k in result)
+        if "correlation_time" in result:  # a rollout of a one-step surrogate
+            times = result["correlation_time"]
+            line = ", ".join(f"corr > {th} for {times[th]['steps']} steps ({times[th]['seconds']:.1f} s)"
+                             for th in ("0.8", "0.9", "0.95"))
+            line += f"; high-wavenumber error {result['high_wavenumber_error']:.3e}"
+            if "speedup" in result["timing"]:
+                line += f"; {result['timing']['speedup']:.1f}x faster than the solver"
+        else:
+            line = ", ".join(f"{k} {result[k]:.3e}" for k in ("relative_l2", "lpinn_error", "max_error")
+                             if k in result)
         print(f"{result['surrogate']} ({result['weights']}, step {result['step']}): {line}")
-        print(f"wrote {out / 'metrics.json'} and {out / 'prediction.png'}")
+        plots = " and ".join(str(out / name) for name in result.get("plots", ["prediction.png"]))
+        print(f"wrote {out / 'metrics.json'} and {plots}")
     return 0
 
 
@@ -218,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run folder")
     p.add_argument("--data", help="another dataset file with the same layout")
     p.add_argument("-o", "--output", help="folder for metrics.json and plots (default: the run folder)")
+    p.add_argument("--seed", type=int, default=0, help="seed of stochastic rollouts (pde-refiner; default 0)")
+    p.add_argument("--uncertainty-samples", type=int, metavar="S",
+                   help="pde-refiner: S >= 2 extra stochastic rollouts for the uncertainty estimate (0: off; "
+                        "default: the run's uncertainty_samples setting)")
     p.set_defaults(func=cmd_validate)
 
     from pdesuite.solvers.laplace.commands import add_parsers as add_chromatography

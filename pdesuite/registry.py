@@ -105,6 +105,8 @@ SURROGATES = Registry(
         "pdesuite.surrogates.pinn",
         "pdesuite.surrogates.lpinn",
         "pdesuite.surrogates.pig",
+        "pdesuite.surrogates.unet_mse",
+        "pdesuite.surrogates.pde_refiner",
     ],
 )
 SAMPLERS = Registry(

@@ -16,3 +16,16 @@ def cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny_ks(tmp_path_factory):
+    """A tiny `ks` file for the autoregressive surrogates: 64 points, dt ≈ 0.2, 6 training trajectories
+    of 40 stored steps, 2 valid and 2 test trajectories of 80 stored steps (20 model steps)."""
+    from pdesuite.recipes.generate import generate
+
+    path = tmp_path_factory.mktemp("ks") / "tiny-ks.h5"
+    generate("ks", path, progress=False, overrides={
+        "train": "6", "valid": "2", "test": "2", "nx": "64", "batch": "10", "t_end_train": "40", "nt_train": "200",
+        "keep_train": "40", "t_end_eval": "40", "nt_eval": "200", "keep_eval": "80"})
+    return path

@@ -1,9 +1,15 @@
 """The one interface every surrogate implements, and its configuration rules.
 
 A surrogate is a `torch.nn.Module` built from a `Task` and keyword settings (its configuration, saved
-as JSON in the run folder). Training calls `loss`, validation calls `predict_grid`. Settings come
-from `defaults`, then a named profile (`profiles["small" | "paper"]`), then the command line;
-an unknown key is bad input.
+as JSON in the run folder). Training calls `loss` (and the optional `after_step` hook after every
+optimiser step), validation during training calls `validation_error` (by default the relative L2
+error of `predict_grid` against the task's reference). Settings come from `defaults`, then a named
+profile (`profiles["small" | "paper"]`), then the command line; an unknown key is bad input.
+
+Physics-informed surrogates (``physics = True``) learn one sample and its PDE residual. Data-driven
+ones (``physics = False``, e.g. `pdesuite.surrogates.autoregressive`) load their training split
+themselves, draw minibatches in `loss` from the trainer's generator, and override
+`validation_error` (and `validation_metric`, its name in log.jsonl and best.pt).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "lr": 1e-3,              # Adam learning rate
     "lbfgs_lr": 1.0,
     "schedule": "cosine",    # constant | cosine | exponential (lr × 0.1 over the Adam phase)
+    "min_lr": 0.0,           # cosine: the learning rate falls from lr to min_lr
     "grad_clip": 0.0,        # max gradient norm (0: off)
     "log_every": 10,
     "val_every": 100,
@@ -43,6 +50,10 @@ class Surrogate(nn.Module, ABC):
     description: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
     profiles: ClassVar[dict[str, dict[str, Any]]] = {"small": {}, "paper": {}}
+    #: Needs a PDE residual for the task's problem (Task.from_dataset rejects problems without one).
+    physics: ClassVar[bool] = True
+    #: Name of `validation_error`'s value (log.jsonl, best.pt); lower is better.
+    validation_metric: ClassVar[str] = "relative_l2"
 
     def __init__(self, task: Task, **config: Any):
         super().__init__()
@@ -86,6 +97,14 @@ class Surrogate(nn.Module, ABC):
 
     def fix_collocation(self) -> None:  # noqa: B027 - optional hook
         """Freeze the current collocation points (L-BFGS needs a fixed objective)."""
+
+    def after_step(self) -> None:  # noqa: B027 - optional hook
+        """Called by the trainer after every optimiser step (e.g. to update EMA weights)."""
+
+    def validation_error(self) -> float:
+        """The error the trainer logs every ``val_every`` steps and selects best.pt by (lower is
+        better; deterministic). Default: relative L2 of `predict_grid` against the reference."""
+        return relative_l2(self.predict_grid(), self.task.reference)
 
     @property
     def device(self) -> torch.device:

@@ -19,10 +19,16 @@ TORCH = SimpleNamespace(sin=torch.sin, cos=torch.cos, exp=torch.exp, sqrt=torch.
                         as_vector=lambda components: torch.stack(torch.broadcast_tensors(*components)))
 
 
+def gradient(u: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """∇u at every point (N, d), keeping the graph for higher derivatives (one backward pass: take
+    several first derivatives from it rather than calling `derivative` per axis)."""
+    (g,) = torch.autograd.grad(u, x, torch.ones_like(u), create_graph=True)
+    return g
+
+
 def derivative(u: torch.Tensor, x: torch.Tensor, axis: int) -> torch.Tensor:
     """∂u/∂x_axis at every point (N, 1), keeping the graph for higher derivatives."""
-    (g,) = torch.autograd.grad(u, x, torch.ones_like(u), create_graph=True)
-    return g[:, axis : axis + 1]
+    return gradient(u, x)[:, axis : axis + 1]
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,11 @@ class PDESpec:
         return "t" not in self.axes
 
 
-def laplacian(u: torch.Tensor, X: torch.Tensor, axes: tuple[int, ...]) -> torch.Tensor:
-    return sum(derivative(derivative(u, X, a), X, a) for a in axes)
+def laplacian(u: torch.Tensor, X: torch.Tensor, axes: tuple[int, ...],
+              grad: torch.Tensor | None = None) -> torch.Tensor:
+    """Σ_a ∂²u/∂x_a² over ``axes``; ``grad`` = ∇u when already computed."""
+    grad = gradient(u, X) if grad is None else grad
+    return sum(derivative(grad[:, a : a + 1], X, a) for a in axes)
 
 
 def _columns(X: torch.Tensor, first: int) -> list[torch.Tensor]:
@@ -73,22 +82,25 @@ def _helmholtz_2d(u_fn, X, p):
 def _klein_gordon(u_fn, X, p):
     problem = _pig_problem("klein-gordon", p)
     u = u_fn(X)
-    u_tt = derivative(derivative(u, X, 0), X, 0)
-    return u_tt - laplacian(u, X, (1, 2)) + u**2 - problem.source(_columns(X, 1), X[:, 0:1], TORCH)
+    grad = gradient(u, X)
+    u_tt = derivative(grad[:, 0:1], X, 0)
+    return u_tt - laplacian(u, X, (1, 2), grad) + u**2 - problem.source(_columns(X, 1), X[:, 0:1], TORCH)
 
 
 def _flow_mixing(u_fn, X, p):
     problem = _pig_problem("flow-mixing", p)
     u = u_fn(X)
     a, b = problem.velocity(_columns(X, 1), TORCH)
-    return derivative(u, X, 0) + a * derivative(u, X, 1) + b * derivative(u, X, 2)
+    grad = gradient(u, X)
+    return grad[:, 0:1] + a * grad[:, 1:2] + b * grad[:, 2:3]
 
 
 def _nonlinear_diffusion(u_fn, X, p):
     problem = _pig_problem("nonlinear-diffusion", p)
     u = u_fn(X)
-    flux_x, flux_y = u * derivative(u, X, 1), u * derivative(u, X, 2)
-    return derivative(u, X, 0) - problem.alpha * (derivative(flux_x, X, 1) + derivative(flux_y, X, 2))
+    grad = gradient(u, X)
+    flux_x, flux_y = u * grad[:, 1:2], u * grad[:, 2:3]
+    return grad[:, 0:1] - problem.alpha * (derivative(flux_x, X, 1) + derivative(flux_y, X, 2))
 
 
 def _klein_gordon_velocity(X, p):
@@ -101,20 +113,22 @@ def _klein_gordon_velocity(X, p):
 
 def _convection(u_fn, X, p):
     u = u_fn(X)
-    u_t, u_x = derivative(u, X, 0), derivative(u, X, 1)
+    grad = gradient(u, X)
+    u_t, u_x = grad[:, 0:1], grad[:, 1:2]
     return u_t + p["c"] * u_x - p["nu"] * derivative(u_x, X, 1)
 
 
 def _burgers(u_fn, X, p):
     u = u_fn(X)
-    u_t, u_x = derivative(u, X, 0), derivative(u, X, 1)
+    grad = gradient(u, X)
+    u_t, u_x = grad[:, 0:1], grad[:, 1:2]
     return u_t + u * u_x - p["nu"] * derivative(u_x, X, 1)
 
 
 def _allen_cahn(u_fn, X, p):
     u = u_fn(X)
-    u_x = derivative(u, X, 1)
-    return derivative(u, X, 0) - p["epsilon"] * derivative(u_x, X, 1) - p["reaction"] * (u - u**3)
+    grad = gradient(u, X)
+    return grad[:, 0:1] - p["epsilon"] * derivative(grad[:, 1:2], X, 1) - p["reaction"] * (u - u**3)
 
 
 TWO_PI = 2 * torch.pi

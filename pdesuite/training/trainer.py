@@ -11,10 +11,11 @@ Determinism: all randomness (initial weights, collocation points) comes from gen
 same weights as an uninterrupted one (tested, bitwise on CPU).
 
 Data-parallel training: under ``torchrun --nproc-per-node N``, each rank evaluates its share of the
-same collocation points and gradients are averaged with an all-reduce (gloo on CPU, NCCL on GPU).
-The gradient is then that of the full loss, so N processes follow the single-process run to
-floating-point round-off (tested). (The all-reduce is explicit because PINN losses differentiate
-through input gradients, which DistributedDataParallel's reducer does not handle.)
+same collocation points (or of the same minibatch, for data-driven surrogates) and gradients are
+averaged with an all-reduce (gloo on CPU, NCCL on GPU). The gradient is then that of the full loss,
+so N processes follow the single-process run to floating-point round-off (tested). (The all-reduce
+is explicit because PINN losses differentiate through input gradients, which DistributedDataParallel's
+reducer does not handle.)
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ import torch
 
 from pdesuite.errors import BadInput, SolverError
 from pdesuite.registry import SURROGATES
-from pdesuite.surrogates.base import relative_l2
 from pdesuite.surrogates.task import Task
 
 
@@ -108,6 +108,8 @@ def make_config(name: str, data: str | os.PathLike, profile: str = "small", step
         if isinstance(steps, bool) or int(steps) != steps or steps < 1:
             raise BadInput(f"--steps must be a positive integer, got {steps}")
         settings["adam_steps"] = int(steps)
+    if "epochs" in settings and (steps is not None or "adam_steps" in (overrides or {})):
+        settings["epochs"] = 0  # an explicit step count replaces a budget in epochs
     for key, text in (overrides or {}).items():
         if key not in settings:
             raise BadInput(f"unknown setting {key!r} for {name} (known: {', '.join(sorted(settings))})")
@@ -158,8 +160,9 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
             except OSError as exc:
                 raise BadInput(f"cannot write the run folder {run_dir}: {exc.strerror}") from None
     settings = config["settings"]
-    if settings.get("n_collocation", world) % world:
-        raise BadInput(f"n_collocation ({settings['n_collocation']}) must be divisible by the {world} processes")
+    for key in ("n_collocation", "batch_size"):  # every rank takes an equal share
+        if settings.get(key, world) % world:
+            raise BadInput(f"{key} ({settings[key]}) must be divisible by the {world} processes")
 
     if resolve_device(config["device"]).type == "cpu":
         # coordinate networks are small: intra-op threads mostly contend (measured 25x slower steps
@@ -168,6 +171,8 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
     for module in (random, np.random):
         module.seed(config["seed"])
     surrogate, task = build(config)
+    settings = surrogate.config  # the settings with defaults filled in (and derived ones, e.g. epochs -> steps)
+    metric = surrogate.validation_metric
     generator = torch.Generator().manual_seed(config["seed"] + 1)
     device = surrogate.device
     use_amp = config.get("amp", False) and device.type == "cuda"
@@ -181,17 +186,21 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
         if phase == "adam":
             opt = torch.optim.Adam(surrogate.parameters(), lr=settings["lr"])
             n = max(1, phases[0][1])
+            floor = settings.get("min_lr", 0.0) / settings["lr"] if settings["lr"] else 0.0
             schedules = {
                 "constant": lambda s: 1.0,
-                "cosine": lambda s: 0.5 * (1 + math.cos(math.pi * min(s, n) / n)),
+                "cosine": lambda s: floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(s, n) / n)),
                 "exponential": lambda s: 0.1 ** (min(s, n) / n),
             }
             if settings["schedule"] not in schedules:
                 raise BadInput(f"unknown schedule {settings['schedule']!r} (known: {', '.join(schedules)})")
             return opt, torch.optim.lr_scheduler.LambdaLR(opt, schedules[settings["schedule"]])
         surrogate.fix_collocation()
-        return torch.optim.LBFGS(surrogate.parameters(), lr=settings["lbfgs_lr"], max_iter=1, history_size=50,
-                                 line_search_fn="strong_wolfe"), None
+        # one iteration per trainer step; max_eval must be given: its default (max_iter * 5 // 4 = 1)
+        # leaves the strong-Wolfe line search no evaluation after its first trial, so one rejected
+        # trial step returned t = 0 and L-BFGS stalled for good (seen on PIG Helmholtz)
+        return torch.optim.LBFGS(surrogate.parameters(), lr=settings["lbfgs_lr"], max_iter=1, max_eval=25,
+                                 history_size=50, line_search_fn="strong_wolfe"), None
 
     def phase_of(step: int) -> str:
         return "adam" if step < phases[0][1] else "lbfgs"
@@ -217,11 +226,11 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
                      run_dir / "checkpoint.pt")
 
     def validate() -> float:
-        error = relative_l2(surrogate.predict_grid(), task.reference)
+        error = surrogate.validation_error()
         if error < state["best"] and rank == 0:
             state["best"] = error
-            _atomic_save({"model": surrogate.state_dict(), "step": state["step"], "relative_l2": error},
-                         run_dir / "best.pt")
+            _atomic_save({"model": surrogate.state_dict(), "step": state["step"], metric: error,
+                          "validation_metric": metric}, run_dir / "best.pt")
         return error
 
     def all_reduce_gradients() -> None:
@@ -273,6 +282,7 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
 
                 optimizer.step(closure)
                 terms = captured
+            surrogate.after_step()
             loss = float(terms["loss"].detach())
             state["step"] += 1
             if state["first_loss"] is None:
@@ -291,7 +301,7 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
                           "steps_per_second": step / max(time.perf_counter() - started, 1e-9)}
             if step % settings["val_every"] == 0 or step == total:
                 record = record or {"step": step, "phase": phase, **last_terms}
-                record["relative_l2"] = validate()
+                record[metric] = validate()
             if record is not None and log is not None:
                 log.write(json.dumps(record) + "\n")
                 log.flush()
@@ -306,11 +316,13 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
             log.close()
     if stop_at is not None and state["step"] < total:
         save_checkpoint()
-    return {"steps": state["step"], "loss": last_terms.get("loss"), "best_relative_l2": state["best"],
-            "seconds": time.perf_counter() - started}
+    return {"steps": state["step"], "loss": last_terms.get("loss"), f"best_{metric}": state["best"],
+            "validation_metric": metric, "seconds": time.perf_counter() - started}
 
 
 def announce(summary: dict, run_dir: Path, quiet: bool) -> None:
     if not quiet:
+        metric = summary.get("validation_metric", "relative_l2")
+        name = "relative L2" if metric == "relative_l2" else metric.replace("_", " ")
         print(f"trained {summary['steps']} steps in {summary['seconds']:.1f} s: final loss {summary['loss']:.3e}, "
-              f"best relative L2 {summary['best_relative_l2']:.3e} -> {run_dir}", file=sys.stdout)
+              f"best {name} {summary[f'best_{metric}']:.3e} -> {run_dir}", file=sys.stdout)

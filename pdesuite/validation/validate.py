@@ -14,11 +14,15 @@ from pdesuite.validation import metrics
 
 
 def validate_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
-                 output: str | os.PathLike | None = None) -> dict:
+                 output: str | os.PathLike | None = None, seed: int = 0,
+                 uncertainty_samples: int | None = None) -> dict:
     """Evaluate a run's best weights (``best.pt``, else the last checkpoint) against its reference.
 
     ``data`` replaces the dataset the run was trained with (same layout required). Writes
-    ``metrics.json`` and ``prediction.png`` into ``output`` (default: the run folder).
+    ``metrics.json`` and ``prediction.png`` into ``output`` (default: the run folder). Data-driven
+    one-step surrogates (unet-mse, pde-refiner) are rolled out over the whole test split instead
+    (`pdesuite.validation.rollout_model`; ``seed`` drives their sampling noise and
+    ``uncertainty_samples`` overrides the run's setting).
     """
     from pdesuite.training.trainer import _atomic_json, build
 
@@ -35,6 +39,12 @@ def validate_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = No
     state = torch.load(weights, weights_only=False, map_location=surrogate.device)
     surrogate.load_state_dict(state["model"])
     surrogate.eval()
+    output = Path(output) if output else run_dir
+    if hasattr(surrogate, "rollout"):
+        from pdesuite.validation.rollout_model import validate_rollouts
+
+        return validate_rollouts(surrogate, config, weights, state, output, seed=seed,
+                                 uncertainty_samples=uncertainty_samples)
     prediction = surrogate.predict_grid()
     reference = task.reference
     result = {
@@ -52,7 +62,6 @@ def validate_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = No
         if len(task.axes) == 2:
             offset = task.params.get("C", 0.0)
             result["lpinn_error"] = metrics.lpinn_error(prediction, reference, offset=offset)
-    output = Path(output) if output else run_dir
     output.mkdir(parents=True, exist_ok=True)
     _atomic_json(result, output / "metrics.json")
     plot_prediction(task, prediction, output / "prediction.png", title=f"{config['surrogate']} on {task.problem} "

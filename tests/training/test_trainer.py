@@ -45,6 +45,29 @@ def test_resume_equals_uninterrupted(tmp_path, heat_like, stop_at):
     assert lines[-1]["step"] == 26 and "relative_l2" in lines[-1]
 
 
+TINY_REFINER = {"hidden": "4", "channel_mults": "[1, 2]", "blocks_per_level": "1", "batch_size": "8",
+                "adam_steps": "10", "checkpoint_every": "3", "val_every": "5", "log_every": "1",
+                "val_trajectories": "1", "val_steps": "3", "ema_decay": "0.9", "min_lr": "1e-4"}
+
+
+def test_data_driven_resume_equals_uninterrupted(tmp_path, tiny_ks):
+    """pde-refiner: minibatches, noise and EMA weights continue bitwise after an interruption."""
+    config = make_config("pde-refiner", tiny_ks, device="cpu", seed=2, overrides=TINY_REFINER)
+    assert config["settings"]["epochs"] == 0  # an explicit adam_steps replaces the profile's budget
+    train(tmp_path / "straight", config, progress=False)
+    train(tmp_path / "resumed", config, progress=False, stop_at=4)
+    summary = train(tmp_path / "resumed", resume=True, progress=False)
+    assert summary["steps"] == 10 and summary["validation_metric"] == "rollout_decorrelation"
+    for name in ("checkpoint.pt", "best.pt"):
+        a, b = weights(tmp_path / "straight", name), weights(tmp_path / "resumed", name)
+        assert any(key.startswith("ema.") for key in a)
+        for key in a:
+            assert torch.equal(a[key], b[key]), (name, key)
+    lines = [json.loads(line) for line in (tmp_path / "resumed" / "log.jsonl").read_text().splitlines()]
+    assert lines[-1]["step"] == 10 and "rollout_decorrelation" in lines[-1]
+    assert lines[-1]["lr"] == pytest.approx(1e-4)  # the cosine schedule ends at min_lr
+
+
 def test_divergence_stops_and_keeps_last_good_checkpoint(tmp_path, heat_like, monkeypatch):
     from pdesuite.surrogates.pinn import PINN
 
@@ -98,16 +121,29 @@ BAD = {
     "nothing to resume": (["train", "pinn", "-o", "{run}", "--resume"], "nothing to resume"),
     "validate no run": (["validate", "{tmp}"], "not a run folder"),
     "lpinn on 2D data": (["train", "lpinn", "--data", "{pig}", "-o", "{run}"], "lpinn handles"),
+    "unet-mse without dt": (["train", "unet-mse", "--data", "{data}", "-o", "{run}"], "per-sample time step"),
+    "refiner without dt": (["train", "pde-refiner", "--data", "{data}", "-o", "{run}"], "per-sample time step"),
+    "refiner K < 1": (["train", "pde-refiner", "--data", "{ks}", "-o", "{run}", "--set", "num_refinement_steps=0"],
+                      "num_refinement_steps"),
+    "refiner noise 0": (["train", "pde-refiner", "--data", "{ks}", "-o", "{run}", "--set", "min_noise_std=0"],
+                        "min_noise_std"),
+    "refiner noise 1": (["train", "pde-refiner", "--data", "{ks}", "-o", "{run}", "--set", "min_noise_std=1"],
+                        "min_noise_std"),
+    "history too long": (["train", "unet-mse", "--data", "{ks}", "-o", "{run}", "--set", "history=10"],
+                         "does not fit"),
+    "time_step too long": (["train", "pde-refiner", "--data", "{ks}", "-o", "{run}", "--set", "time_step=40"],
+                           "does not fit"),
+    "validate one sample": (["validate", "{tmp}", "--uncertainty-samples", "1"], "--uncertainty-samples"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD))
-def test_bad_input(cli, tmp_path, heat_like, case):
+def test_bad_input(cli, tmp_path, heat_like, tiny_ks, case):
     pig = tmp_path / "pig.h5"
     if case == "lpinn on 2D data":
         generate("pig-helmholtz", pig, progress=False, overrides={"n": "8"})
     argv, message = BAD[case]
-    argv = [a.format(data=heat_like, run=tmp_path / "run", tmp=tmp_path, pig=pig) for a in argv]
+    argv = [a.format(data=heat_like, run=tmp_path / "run", tmp=tmp_path, pig=pig, ks=tiny_ks) for a in argv]
     code, _, err = cli(*argv)
     assert code == 2, err
     assert message in err and len(err.strip().splitlines()) == 1, err

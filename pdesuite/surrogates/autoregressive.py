@@ -1,0 +1,299 @@
+"""Data-driven one-step surrogates u(t - (h-1)Δ..t) -> u(t + Δ), rolled out autoregressively.
+
+The shared base of `unet-mse` and `pde-refiner` (PDE-Refiner, Lippe et al. 2023). It implements the
+data-driven side of the surrogate interface (`physics = False`):
+
+* **Data.** The training split of the dataset file is loaded once (a non-persistent buffer, so it
+  moves with the model to the device but is not saved). One model step Δ is ``time_step`` stored
+  steps (PDE-Refiner's KS: 4 × 0.2 s ≈ 0.8 s); the input is the last ``history`` states at that
+  spacing. A training pair starts at any stored step s with s + time_step·history < n_t, so a
+  trajectory of n_t stored steps gives n_t - time_step·history pairs (KS training: 140 - 4 = 136).
+* **Minibatches.** `loss` draws ``batch_size`` pairs uniformly *with replacement* (trajectory and
+  start) from the trainer's generator, plus any noise the method needs, for the whole batch; rank r
+  of w data-parallel processes then takes elements r, r + w, ... of that same batch, so w processes
+  follow one process (``batch_size`` must be divisible by w).
+* **Budget.** ``epochs`` > 0 sets the trainer's Adam steps to epochs × ceil(n_pairs / batch_size),
+  i.e. an epoch is n_pairs drawn pairs (close to PDEArena's KS epoch of n_traj × 140 random pairs);
+  ``epochs = 0`` (or an explicit ``--steps``/``adam_steps``) uses ``adam_steps`` as given.
+* **Difference target.** With ``predict_difference`` the network's target is
+  (u(t + Δ) - u(t)) / difference_weight (PDE-Refiner: 0.3, which scales the typical KS one-step
+  change to order one), and the prediction is u(t) + difference_weight · output.
+* **Conditioning.** Per trajectory: the stored time step dt (``params["dt"]``), the grid spacing
+  dx = L / n_x (``params["L"]``, or per-sample ``x``) and ν (``params["nu"]``, when present). Each is
+  mapped affinely so that the training split's range covers [0, 10] (a constant maps to 5, with a
+  5 %-of-value half width), using the training split's statistics kept as buffers — a model
+  evaluated on another file keeps its training normalisation.
+* **EMA.** Shadow weights (`pdesuite.training.ema.EMA`, decay ``ema_decay``) updated by
+  `after_step`; rollouts, validation and prediction use them.
+* **Validation** (`validation_error`): the deterministic (seed 0) rollout of the first
+  ``val_trajectories`` trajectories of the valid split for ``val_steps`` model steps, scored by the
+  mean of 1 - Pearson correlation over trajectories and steps ("rollout_decorrelation"; lower is
+  better, 0 = perfectly correlated). `pdesuite validate` reports the full rollout metrics
+  (`pdesuite.validation.rollout_model`).
+
+Subclasses give `build_network`, `objective` (the loss of a batch), `draw` (the batch's
+randomness) and `predict_next` (one model step).
+
+Shapes:
+    states: (batch, n_x) per time; windows (batch, history, n_x); rollouts (batch, steps, n_x).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from pdesuite.errors import BadInput
+from pdesuite.surrogates.base import Surrogate
+from pdesuite.surrogates.task import Task
+from pdesuite.training.ema import EMA
+
+#: Settings shared by the autoregressive surrogates (PDE-Refiner's KS configuration).
+AUTOREGRESSIVE_DEFAULTS: dict[str, Any] = {
+    "hidden": 64,                   # U-Net base width (paper: Unetmod-1d-64)
+    "channel_mults": [1, 2, 4, 16],  # widths relative to hidden (PDEArena's cumulative (1, 2, 2, 4))
+    "blocks_per_level": 2,
+    "norm_groups": 8,
+    "history": 1,                   # input states (PDE-Refiner KS: time_history 1)
+    "time_step": 4,                 # stored steps per model step (0.8 s for KS)
+    "predict_difference": True,
+    "difference_weight": 0.3,
+    "ema_decay": 0.995,
+    "batch_size": 128,
+    "epochs": 0,                    # > 0: adam_steps = epochs × ceil(n_pairs / batch_size)
+    "val_trajectories": 4,          # validation during training: rollouts of this many valid trajectories
+    "val_steps": 40,                # ... over this many model steps
+}
+
+CONDITIONS = ("dt", "dx", "nu")
+
+
+class AutoregressiveSurrogate(Surrogate):
+    """Base of the one-step data-driven surrogates (see the module docstring)."""
+
+    physics: ClassVar[bool] = False
+    validation_metric: ClassVar[str] = "rollout_decorrelation"
+    #: Extra scalar conditions the network takes after dt, dx, ν (the refiner: the refinement step).
+    extra_conditions: ClassVar[int] = 0
+    #: Rollouts depend on the generator (sampling noise): enables the uncertainty estimate.
+    stochastic: ClassVar[bool] = False
+
+    def __init__(self, task: Task, **config: Any):
+        super().__init__(task, **config)
+        c = self.config
+        self.history, self.time_step = int(c["history"]), int(c["time_step"])
+        train = self._load_split(task, "train")
+        u = train["u"]  # (n, n_t, n_x)
+        self.n_train, n_t, self.n_x = u.shape
+        self.n_starts = n_t - self.time_step * self.history
+        if self.n_starts < 1:
+            raise BadInput(f"history {self.history} × time_step {self.time_step} does not fit the {n_t} stored "
+                           f"steps of the training trajectories in {task.dataset}")
+        factor = 2 ** (len(c["channel_mults"]) - 1)
+        if self.n_x % factor:
+            raise BadInput(f"{self.name}: {len(c['channel_mults'])} U-Net levels need n_x divisible by {factor}, "
+                           f"{task.dataset} has {self.n_x} points")
+        self.condition_names = [name for name in CONDITIONS if name in train["conditions"]]
+        raw = np.stack([train["conditions"][n] for n in self.condition_names], axis=1)  # (n, n_c)
+        low, high = raw.min(axis=0), raw.max(axis=0)
+        center = 0.5 * (low + high)
+        half = np.maximum(0.5 * (high - low), np.maximum(0.05 * np.abs(center), 1e-12))
+        self.register_buffer("cond_center", torch.as_tensor(center, dtype=torch.float32))
+        self.register_buffer("cond_half", torch.as_tensor(half, dtype=torch.float32))
+        self.register_buffer("train_u", torch.as_tensor(u, dtype=torch.float32), persistent=False)
+        self.register_buffer("train_cond", torch.as_tensor(raw, dtype=torch.float32), persistent=False)
+        valid = self._load_split(task, "valid" if "valid" in self._splits(task) else task.split)
+        n_val = min(int(c["val_trajectories"]), valid["u"].shape[0])
+        val_u = valid["u"][:n_val, :: self.time_step]
+        if val_u.shape[1] < self.history + 1:
+            raise BadInput(f"history {self.history} × time_step {self.time_step} leaves no step to predict in the "
+                           f"{valid['u'].shape[1]}-step evaluation trajectories of {task.dataset}")
+        val_raw = np.stack([valid["conditions"][n] for n in self.condition_names], axis=1)[:n_val]
+        self.register_buffer("val_u", torch.as_tensor(val_u, dtype=torch.float32), persistent=False)
+        self.register_buffer("val_cond", torch.as_tensor(val_raw, dtype=torch.float32), persistent=False)
+        self.steps_per_epoch = math.ceil(self.n_train * self.n_starts / int(c["batch_size"]))
+        if c["epochs"] > 0:
+            c["adam_steps"] = int(c["epochs"]) * self.steps_per_epoch
+        self.net = self.build_network(len(self.condition_names) + self.extra_conditions)
+        self.ema = EMA(self.net, c["ema_decay"])
+
+    # -- configuration and data ---------------------------------------------------------------------
+    @classmethod
+    def resolve_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        c = super().resolve_config(config)
+        positive = ("hidden", "blocks_per_level", "norm_groups", "history", "time_step", "batch_size",
+                    "val_trajectories", "val_steps")
+        for key in positive:
+            if isinstance(c[key], bool) or int(c[key]) != c[key] or c[key] < 1:
+                raise BadInput(f"{cls.name}: {key} must be a positive integer, got {c[key]!r}")
+        if int(c["epochs"]) != c["epochs"] or c["epochs"] < 0:
+            raise BadInput(f"{cls.name}: epochs must be a non-negative integer, got {c['epochs']!r}")
+        if not c["channel_mults"] or any(int(m) != m or m < 1 for m in c["channel_mults"]):
+            raise BadInput(f"{cls.name}: channel_mults must be a list of positive integers, got {c['channel_mults']}")
+        if not 0 <= c["ema_decay"] < 1:
+            raise BadInput(f"{cls.name}: ema_decay must lie in [0, 1), got {c['ema_decay']}")
+        if not c["difference_weight"] > 0:
+            raise BadInput(f"{cls.name}: difference_weight must be positive, got {c['difference_weight']}")
+        return c
+
+    @staticmethod
+    def _splits(task: Task) -> list[str]:
+        from pdesuite.data.reader import open_dataset
+
+        return open_dataset(task.dataset).splits
+
+    def _load_split(self, task: Task, split: str) -> dict[str, Any]:
+        """u (n, n_t, n_x) float32 and the per-sample conditions {dt, dx[, nu]} of one split."""
+        return load_trajectories(task.dataset, split, self.name)
+
+    # -- the method ---------------------------------------------------------------------------------
+    @abstractmethod
+    def build_network(self, n_conditions: int) -> nn.Module:
+        """The network (called once in __init__, after the data are loaded)."""
+
+    @abstractmethod
+    def objective(self, x: torch.Tensor, y: torch.Tensor, cond: torch.Tensor,
+                  noise: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Loss terms ("loss": the total) for inputs x (b, history, n_x), targets y (b, 1, n_x),
+        scaled conditions (b, n_c) and this shard's part of `draw`'s randomness."""
+
+    def draw(self, batch: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """Randomness of one training batch (drawn for the whole batch on every rank)."""
+        return {}
+
+    @abstractmethod
+    def predict_next(self, window: torch.Tensor, cond: torch.Tensor,
+                     generator: torch.Generator | None = None, averaged: bool = True) -> torch.Tensor:
+        """u(t + Δ) (b, n_x) from the window (b, history, n_x) and scaled conditions (b, n_c)."""
+
+    # -- helpers for subclasses ---------------------------------------------------------------------
+    def scale_conditions(self, raw: torch.Tensor) -> torch.Tensor:
+        """Raw (b, n_c) dt, dx[, ν] -> [0, 10] over the training range."""
+        return 5.0 + 5.0 * (raw.to(self.cond_center) - self.cond_center) / self.cond_half
+
+    def encode_target(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        return (y - x[:, -1:]) / c["difference_weight"] if c["predict_difference"] else y
+
+    def decode_target(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        return x[:, -1:] + c["difference_weight"] * z if c["predict_difference"] else z
+
+    def network(self, averaged: bool, *args: Any) -> torch.Tensor:
+        """The network's output with the EMA weights (``averaged``) or the trained ones."""
+        return self.ema.call(self.net, *args) if averaged else self.net(*args)
+
+    # -- the trainer's interface --------------------------------------------------------------------
+    def loss(self, generator: torch.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, torch.Tensor]:
+        batch = int(self.config["batch_size"])
+        traj = torch.randint(self.n_train, (batch,), generator=generator)
+        start = torch.randint(self.n_starts, (batch,), generator=generator)
+        noise = self.draw(batch, generator)
+        rank, world = shard
+        mine = torch.arange(rank, batch, world)
+        frames = start[mine, None] + self.time_step * torch.arange(self.history + 1)
+        window = self.train_u[traj[mine, None].to(self.device), frames.to(self.device)]  # (b, h + 1, n_x)
+        cond = self.scale_conditions(self.train_cond[traj[mine].to(self.device)])
+        noise = {k: v[mine].to(self.device, self.dtype) for k, v in noise.items()}
+        return self.objective(window[:, : self.history], window[:, self.history :], cond, noise)
+
+    def after_step(self) -> None:
+        self.ema.update(self.net)
+
+    @torch.no_grad()
+    def rollout(self, initial: torch.Tensor, raw_cond: torch.Tensor, steps: int,
+                generator: torch.Generator | None = None, averaged: bool = True) -> torch.Tensor:
+        """``steps`` autoregressive model steps from ``initial`` (b, history, n_x) -> (b, steps, n_x).
+
+        ``raw_cond`` (b, n_c) holds the trajectories' dt, dx[, ν] as stored; ``generator`` drives the
+        method's sampling noise (a fixed seed gives a reproducible rollout).
+        """
+        window = initial.to(self.device, self.dtype)
+        cond = self.scale_conditions(raw_cond.to(self.device, self.dtype))
+        out = []
+        for _ in range(steps):
+            nxt = self.predict_next(window, cond, generator, averaged)
+            out.append(nxt)
+            window = torch.cat([window[:, 1:], nxt[:, None]], dim=1)
+        return torch.stack(out, dim=1)
+
+    def validation_error(self) -> float:
+        steps = min(int(self.config["val_steps"]), self.val_u.shape[1] - self.history)
+        pred = self.rollout(self.val_u[:, : self.history], self.val_cond, steps, torch.Generator().manual_seed(0))
+        ref = self.val_u[:, self.history : self.history + steps]
+        return float((1.0 - pearson(pred, ref)).mean())
+
+    @torch.no_grad()
+    def predict_grid(self) -> np.ndarray:
+        """Rollout of the task's sample from its first ``history`` model steps (those copied from the
+        reference), at the model's time resolution: shaped like ``task.reference[::time_step]``."""
+        ref = torch.as_tensor(self.task.reference[:: self.time_step, :, 0], dtype=self.dtype)[None]
+        data = load_trajectories(self.task.dataset, self.task.split, self.name, index=self.task.index)
+        raw = torch.as_tensor(np.stack([data["conditions"][n] for n in self.condition_names], axis=1))
+        steps = ref.shape[1] - self.history
+        pred = self.rollout(ref[:, : self.history], raw, steps, torch.Generator().manual_seed(0))
+        full = torch.cat([ref[:, : self.history].to(pred), pred], dim=1)
+        return full[0].cpu().numpy()[..., None]
+
+
+def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation over the last axis: (..., n) × (..., n) -> (...)."""
+    a = a - a.mean(dim=-1, keepdim=True)
+    b = b - b.mean(dim=-1, keepdim=True)
+    return (a * b).sum(-1) / torch.sqrt((a * a).sum(-1) * (b * b).sum(-1)).clamp_min(1e-30)
+
+
+def load_trajectories(path, split: str, who: str = "this surrogate", index: int | None = None) -> dict[str, Any]:
+    """One split's trajectories and per-sample conditions, checked for what the autoregressive
+    surrogates need (1D grid data with one field, per-sample dt and L or x).
+
+    Returns:
+        {"u": (n, n_t, n_x) float32, "conditions": {"dt": (n,), "dx": (n,)[, "nu": (n,)]},
+         "x": (n, n_x) or None, "t": (n, n_t) or None, "params": dict of (n,) arrays}.
+    """
+    import h5py
+
+    from pdesuite.data.reader import open_dataset
+
+    data = open_dataset(path)
+    fields = data.fields
+    with h5py.File(path, "r") as f:
+        present = [s for s in ("train", "valid", "test") if s in f]
+        first = f[split if split in f else present[0]]
+        shape = first["u"].shape
+        names = json_names(first["params"].attrs.get("names", "[]"))
+        per_sample_x = "x" in first and first["x"].ndim == 2
+        if len(shape) != 4 or len(fields) != 1:
+            raise BadInput(f"{who} learns one field on a 1D grid (u of shape (n, n_t, n_x, 1)); {path} has "
+                           f"fields {fields} and u of shape {shape}")
+        if "dt" not in names or ("L" not in names and not per_sample_x):
+            raise BadInput(f"{who} needs the per-sample time step and grid spacing (params 'dt' and 'L', or "
+                           f"per-sample x, as in the ks datasets); {path} ({data.attrs.get('problem')}) has params "
+                           f"{names}")
+        if split not in f:
+            raise BadInput(f"{who} needs a {split!r} split; {path} has {present}")
+        group = f[split]
+        sel = slice(None) if index is None else slice(index, index + 1)
+        params = group["params"][sel]
+        u = group["u"][sel][..., 0].astype(np.float32)
+        x = group["x"][sel] if per_sample_x else None
+        t = group["t"][sel] if "t" in group and group["t"].ndim == 2 else None
+    values = {name: params[:, i].astype(np.float64) for i, name in enumerate(names)}
+    dx = values["L"] / shape[2] if "L" in values else x[:, 1] - x[:, 0]
+    conditions = {"dt": values["dt"], "dx": np.asarray(dx, dtype=np.float64)}
+    if "nu" in values:
+        conditions["nu"] = values["nu"]
+    return {"u": u, "conditions": conditions, "x": x, "t": t, "params": values}
+
+
+def json_names(value) -> list[str]:
+    import json
+
+    if isinstance(value, bytes):
+        value = value.decode()
+    return list(json.loads(value)) if isinstance(value, str) else list(value)

@@ -1,0 +1,143 @@
+"""unet-mse and pde-refiner: schedule, data-driven minibatches, tiny overfits, rollout determinism."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pdesuite.errors import BadInput
+from pdesuite.surrogates.pde_refiner import PDERefiner, refiner_alpha_bars
+from pdesuite.surrogates.task import Task
+from pdesuite.surrogates.unet_mse import UNetMSE
+
+TINY = {"hidden": 8, "channel_mults": [1, 2], "blocks_per_level": 1, "batch_size": 16, "val_trajectories": 1,
+        "val_steps": 4}
+
+
+def make(cls, data, **settings):
+    torch.manual_seed(0)
+    return cls(Task.from_dataset(data, physics=False), **{**TINY, **settings})
+
+
+def handful(model):
+    """Keep 2 trajectories of 12 stored steps: 16 training pairs."""
+    model.train_u, model.train_cond = model.train_u[:2, :12], model.train_cond[:2]
+    model.n_train, model.n_starts = 2, 12 - model.time_step
+    return model
+
+
+def test_refiner_noise_schedule():
+    """σ_k² = 1 - ᾱ_k: 1, 7.4e-3, 5.5e-5, 4e-7 for K = 3, min_noise_std = 4e-7 (the authors' DDPM betas)."""
+    variances = [1 - a for a in refiner_alpha_bars(3, 4e-7)]
+    np.testing.assert_allclose(variances, [1.0, 7.42235e-3, 5.46883e-5, 4.0e-7], rtol=1e-5)
+    assert [1 - a for a in refiner_alpha_bars(1, 0.01)] == pytest.approx([1.0, 0.01])
+
+
+def test_pairs_conditions_and_budget(tiny_ks):
+    model = make(UNetMSE, tiny_ks, epochs=3)
+    assert model.n_train == 6 and model.n_starts == 40 - 4  # 40 stored steps, one model step = 4
+    assert model.condition_names == ["dt", "dx", "nu"]
+    assert model.config["adam_steps"] == 3 * math.ceil(6 * 36 / 16)
+    scaled = model.scale_conditions(model.train_cond)
+    assert float(scaled[:, :2].min()) == pytest.approx(0.0, abs=1e-4) and float(scaled[:, :2].max()) == pytest.approx(
+        10.0, abs=1e-4)
+    torch.testing.assert_close(scaled[:, 2], torch.full((6,), 5.0))  # ν = 1 everywhere
+    # a shard of the batch is that part of the one-process batch (data-parallel = one process)
+    full = model.loss(torch.Generator().manual_seed(3))["loss"]
+    halves = [model.loss(torch.Generator().manual_seed(3), shard=(r, 2))["loss"] for r in range(2)]
+    torch.testing.assert_close(full, 0.5 * (halves[0] + halves[1]))
+
+
+def one_step_error(model) -> float:
+    """Relative one-step error ‖û - u‖ / ‖u - u_prev‖ on the training pairs at offset 0."""
+    u = model.train_u[:, ::4]
+    x, y = u[:, :-1].reshape(-1, 1, u.shape[-1]), u[:, 1:].reshape(-1, u.shape[-1])
+    cond = model.train_cond.repeat_interleave(u.shape[1] - 1, 0)
+    pred = model.rollout(x, cond, 1, torch.Generator().manual_seed(0))[:, 0]
+    return float((pred - y).norm() / (y - x[:, 0]).norm())
+
+
+def fit(model, steps: int, lr: float = 3e-3) -> None:
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        model.loss(generator)["loss"].backward()
+        optimizer.step()
+        schedule.step()
+        model.after_step()
+
+
+def fixed_loss(model, level: int | None = None) -> float:
+    """The loss averaged over 4 fixed batches (refiner: optionally one refinement step only)."""
+    generator = torch.Generator().manual_seed(123)
+    original = model.draw
+    if level is not None:
+        model.draw = lambda b, g: {**original(b, g), "k": torch.full((b,), level)}
+    try:
+        with torch.no_grad():
+            return float(sum(model.loss(generator)["loss"] for _ in range(4)) / 4)
+    finally:
+        model.draw = original
+
+
+def test_unet_mse_overfits_a_few_trajectories(tiny_ks):
+    torch.set_num_threads(1)
+    model = handful(make(UNetMSE, tiny_ks, ema_decay=0.0))
+    before, error_before = fixed_loss(model), one_step_error(model)
+    fit(model, 100)
+    after, error_after = fixed_loss(model), one_step_error(model)
+    assert after < before / 30, (before, after)
+    assert error_after < 0.2 < error_before, (error_before, error_after)
+
+
+def test_refiner_overfits_a_few_trajectories(tiny_ks):
+    torch.set_num_threads(1)
+    model = handful(make(PDERefiner, tiny_ks, ema_decay=0.0))
+    before = [fixed_loss(model, k) for k in (0, 1)]
+    error_before = one_step_error(model)
+    fit(model, 100, lr=1e-2)
+    after = [fixed_loss(model, k) for k in (0, 1)]
+    error_after = one_step_error(model)
+    # k = 0, the MSE-like prediction from pure noise, learns first; the denoising steps (k = 1: σ ≈ 0.086)
+    # can only predict the noise once the one-step prediction is better than σ_k (measured: /7, /1.4)
+    assert after[0] < before[0] / 5, (before, after)
+    assert after[1] < before[1] / 1.2, (before, after)
+    assert error_after < 0.6 < error_before, (error_before, error_after)
+
+
+def test_rollout_is_deterministic_for_a_seed(tiny_ks):
+    model = make(PDERefiner, tiny_ks)
+    initial, cond = model.val_u[:, :1], model.val_cond
+    runs = [model.rollout(initial, cond, 5, torch.Generator().manual_seed(s)) for s in (7, 7, 8)]
+    assert runs[0].shape == (1, 5, 64)
+    assert torch.equal(runs[0], runs[1]) and not torch.equal(runs[0], runs[2])
+    mse = make(UNetMSE, tiny_ks)
+    assert torch.equal(mse.rollout(initial, cond, 3), mse.rollout(initial, cond, 3))
+    assert mse.predict_grid().shape == (20, 64, 1)  # 80 stored steps / time_step 4
+    assert 0.0 <= model.validation_error() <= 2.0
+
+
+def test_ema_weights_are_used_and_saved(tiny_ks):
+    model = make(UNetMSE, tiny_ks, ema_decay=0.5)
+    fit(model, 2)
+    shadow, weight = model.ema.shadows()[0], next(model.net.parameters())
+    assert not torch.equal(shadow, weight)
+    assert any(key.startswith("ema.shadow_") for key in model.state_dict())
+    x, cond = model.val_u[:, :1], model.scale_conditions(model.val_cond)
+    assert not torch.equal(model.network(True, x, cond), model.network(False, x, cond))
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"num_refinement_steps": 0}, "num_refinement_steps"),
+    ({"min_noise_std": 1.0}, "min_noise_std"),
+    ({"min_noise_std": 0.0}, "min_noise_std"),
+    ({"history": 10}, "does not fit"),
+    ({"time_step": 40}, "does not fit"),
+    ({"uncertainty_samples": 1}, "uncertainty_samples"),
+])
+def test_bad_settings(tiny_ks, settings, message):
+    with pytest.raises(BadInput, match=message):
+        make(PDERefiner, tiny_ks, **settings)
