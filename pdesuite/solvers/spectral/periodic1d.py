@@ -95,9 +95,17 @@ class Periodic1DSolver(ABC):
 
     # -- helpers for subclasses ------------------------------------------------------------------
     def to_grid(self, v: np.ndarray) -> np.ndarray:
+        if not isinstance(v, np.ndarray) and hasattr(v, "device"):  # a torch tensor (solve(device=...))
+            import torch
+
+            return torch.fft.irfft(v, n=self.n, dim=-1)
         return np.fft.irfft(v, n=self.n, axis=-1)
 
     def to_spectral(self, u: np.ndarray) -> np.ndarray:
+        if not isinstance(u, np.ndarray) and hasattr(u, "device"):
+            import torch
+
+            return torch.fft.rfft(u, dim=-1)
         return np.fft.rfft(u, axis=-1)
 
     def product(self, v: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
@@ -107,7 +115,8 @@ class Periodic1DSolver(ABC):
         return self.mask * self.to_spectral(u * other)
 
     # -- time stepping -----------------------------------------------------------------------------
-    def solve(self, u0: np.ndarray, dt, n_steps: int, substeps: int = 1, keep_from: int = 0) -> np.ndarray:
+    def solve(self, u0: np.ndarray, dt, n_steps: int, substeps: int = 1, keep_from: int = 0,
+              device: str | None = None) -> np.ndarray:
         """March ``n_steps`` output steps of size dt (each split into ``substeps`` ETDRK4 steps).
 
         Args:
@@ -116,6 +125,8 @@ class Periodic1DSolver(ABC):
             n_steps: Output steps; the result holds u at steps ``keep_from .. n_steps`` (step 0 = u0).
             substeps: ETDRK4 steps per output step (accuracy).
             keep_from: First output step kept (earlier ones are not stored: memory stays O(kept)).
+            device: None (numpy), or a torch device ("cpu", "cuda"): the same float64 scheme with
+                torch's FFT on that device, for large batches on a GPU (factored nonlinearities only).
 
         Returns:
             Array (batch, n_steps + 1 - keep_from, n).
@@ -137,19 +148,40 @@ class Periodic1DSolver(ABC):
         v = self.to_spectral(u0)
         if factor is not None:  # the factored form keeps the state dealiased (the core relies on it)
             v *= self.mask
+        if device is not None:
+            v = self._to_device(stepper, v, device, factor)
+        finite = np.isfinite if device is None else (lambda a: a.isfinite().cpu().numpy())
         if keep_from == 0:
             out[:, 0] = u0
         for step in range(1, n_steps + 1):
             with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below
                 for _ in range(substeps):
                     v = stepper.step(v, rhs)
-            if not np.all(np.isfinite(v)):
-                bad = np.flatnonzero(~np.all(np.isfinite(v), axis=-1))
+            ok = finite(v)
+            if not np.all(ok):
+                bad = np.flatnonzero(~np.all(ok, axis=-1))
                 raise SolverError(f"{type(self).__name__}: solution blew up at output step {step} "
                                   f"(t = {step * dt[bad[0]]:.4g}) in batch member(s) {bad.tolist()}")
             if step >= keep_from:
-                out[:, step - keep_from] = self.to_grid(v)
+                u = self.to_grid(v)
+                out[:, step - keep_from] = u if device is None else u.cpu().numpy()
         return out
+
+    def _to_device(self, stepper: ETDRK4, v: np.ndarray, device: str, factor):
+        """Move the ETDRK4 coefficients and the state to a torch device (float64 / complex128)."""
+        import torch
+
+        if factor is None or self.dtype != np.float64:
+            raise BadInput(f"{type(self).__name__}: device= needs a factored nonlinearity and float64")
+        try:
+            target = torch.device(device)
+            torch.empty(1, device=target)
+        except (RuntimeError, AssertionError) as exc:
+            raise BadInput(f"torch device {device!r} is not available: {exc}") from None
+        for name in ("e", "e2", "q", "w_v", "w_ab", "w_c"):
+            setattr(stepper, name, torch.as_tensor(np.asarray(getattr(stepper, name), dtype=np.complex128),
+                                                   device=target))
+        return torch.as_tensor(v, device=target)
 
 
 class QuadraticFlux:

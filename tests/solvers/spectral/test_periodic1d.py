@@ -179,3 +179,18 @@ def test_extended_precision_lowers_the_round_off_floor():
 def test_bad_dtype_is_rejected():
     with pytest.raises(BadInput, match="dtype"):
         KSSolver(64, 22.0, dtype=np.float32)
+
+
+def test_torch_backend_matches_numpy():
+    """solve(device=...) runs the same float64 scheme with torch's FFT (for GPU batches)."""
+    x_unit = np.arange(128) / 128
+    u0 = np.stack([np.sin(2 * np.pi * x_unit) + 0.3 * np.cos(4 * np.pi * x_unit + i) for i in range(3)])
+    lengths = np.array([60.0, 64.0, 68.0])
+    reference = KSSolver(128, lengths, 1.0, batch=3).solve(u0, 0.2, 20, substeps=2, keep_from=5)
+    on_torch = KSSolver(128, lengths, 1.0, batch=3).solve(u0, 0.2, 20, substeps=2, keep_from=5, device="cpu")
+    assert on_torch.shape == reference.shape and on_torch.dtype == np.float64
+    np.testing.assert_allclose(on_torch, reference, rtol=0, atol=1e-12)
+    with pytest.raises(BadInput, match="device"):
+        AllenCahnSolver(64).solve(np.zeros((1, 64)), 0.1, 2, device="cpu")
+    with pytest.raises(BadInput, match="not available"):
+        KSSolver(64, 22.0).solve(np.zeros((1, 64)), 0.1, 2, device="nonsense")
