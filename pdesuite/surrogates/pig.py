@@ -57,7 +57,7 @@ class PIG(PINN):
                   # spacing of 0.14, Klein-Gordon 0.5 at 0.43), 0.3 for 200 Gaussians in 3D (spacing
                   # 0.34; the paper's 0.1-0.2 go with 4000), 0.2 on Allen-Cahn's (t, cos πx, sin πx)
                   "problems": {
-                      "helmholtz-2d": {**HELMHOLTZ_WEIGHTS},
+                      "helmholtz-2d": {**HELMHOLTZ_WEIGHTS, "hard_bc": True},
                       "klein-gordon": {"n_gaussians": 100, "sigma": 0.5},
                       "flow-mixing": {"sigma": 0.3},
                       "nonlinear-diffusion": {"sigma": 0.3},
@@ -102,4 +102,4 @@ class PIG(PINN):
             raise BadInput(f"n_gaussians must be positive, got {self.config['n_gaussians']}")
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.net(self.gaussians(self.embed((X - self.box_center) * self.box_scale)))
+        return self.constrain(X, self.net(self.gaussians(self.embed((X - self.box_center) * self.box_scale))))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from pdesuite.errors import BadInput
 from pdesuite.nn import GaussianEmbedding, PeriodicEmbedding
 from pdesuite.recipes.generate import generate
 from pdesuite.surrogates.lpinn import LPINN
@@ -106,3 +107,31 @@ def test_pig_learns_low_frequency_helmholtz(tmp_path):
                          overrides={"lbfgs_steps": "0", "n_collocation": "512", "n_gaussians": "48", "sigma": "0.3"})
     summary = train(tmp_path / "run", config, progress=False)
     assert summary["best_relative_l2"] < 0.1, summary  # untrained: ~1
+
+
+def test_hard_boundary_conditions(helmholtz, convection, tmp_path):
+    """hard_bc: the output vanishes on the boundary exactly, the boundary loss term is gone, and a
+    short PINN training on sin(πx) sin(πy) reaches the soft version's bound; unsuitable data is refused."""
+    torch.manual_seed(0)
+    task = Task.from_dataset(helmholtz)
+    model = PINN(task, width=8, depth=2, hard_bc=True)
+    points, _ = task.boundary_data()
+    assert np.max(np.abs(model(model.tensor(points)).detach().numpy())) < 1e-6
+    assert "bc" not in model.loss(torch.Generator().manual_seed(0))
+    assert PIG(task, n_gaussians=8, hard_bc=True)(model.tensor(points)).abs().max() < 1e-6
+    with pytest.raises(BadInput, match="no non-periodic spatial boundary"):
+        PINN(Task.from_dataset(convection), hard_bc=True)
+    data = tmp_path / "h.h5"
+    generate("pig-helmholtz", data, progress=False, overrides={"n": "32", "a2": "1"})  # sin(πx) sin(πy)
+    config = make_config("pinn", data, device="cpu", steps=300, overrides={
+        "lbfgs_steps": "0", "n_collocation": "256", "width": "16", "depth": "2", "hard_bc": "true",
+        "pde_weight": "1", "lr": "3e-3"})
+    summary = train(tmp_path / "run", config, progress=False)
+    assert summary["best_relative_l2"] < 0.1, summary  # untrained: ~1
+
+
+def test_hard_bc_refuses_nonzero_boundary_data(tmp_path):
+    data = tmp_path / "kg.h5"
+    generate("pig-klein-gordon", data, progress=False, overrides={"n": "8", "n_t": "3"})
+    with pytest.raises(BadInput, match="zero Dirichlet"):
+        PINN(Task.from_dataset(data), hard_bc=True)
