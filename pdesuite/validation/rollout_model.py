@@ -44,7 +44,7 @@ HIGH_WAVENUMBER_FRACTION = 8  # high wavenumbers: mode index >= n_x / 8
 
 
 def rollout_split(surrogate, path, split: str = "test", seed: int = 0, limit: int | None = None,
-                  batch: int = 64) -> dict[str, Any]:
+                  batch: int = 64, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Roll ``surrogate`` out over the trajectories of ``split`` (the first ``limit``).
 
     Returns:
@@ -52,7 +52,7 @@ def rollout_split(surrogate, path, split: str = "test", seed: int = 0, limit: in
          "initial": (B, history, n_x), "conditions": (B, n_c), "step_seconds": float,
          "seconds": wall time of the rollout, "data": the split (see `load_trajectories`)}.
     """
-    data = load_trajectories(path, split, surrogate.name)
+    data = load_trajectories(path, split, surrogate.name) if data is None else data
     n = data["u"].shape[0] if limit is None else min(int(limit), data["u"].shape[0])
     u = data["u"][:n, :: surrogate.time_step]
     h = surrogate.history
@@ -148,7 +148,8 @@ def validate_rollouts(surrogate, config: dict, weights: Path, state: dict, outpu
         samples = surrogate.config.get("uncertainty_samples", 0) if uncertainty_samples is None \
             else int(uncertainty_samples)
         if samples >= 2 and surrogate.stochastic:
-            runs = [rollout_split(surrogate, path, split, seed=seed + 1 + i)["prediction"] for i in range(samples)]
+            runs = [rollout_split(surrogate, path, split, seed=seed + 1 + i, data=run["data"])["prediction"]
+                    for i in range(samples)]
             estimated = metrics.sample_correlation_time(np.stack(runs), 0.8)
             true = np.asarray(times["per_trajectory"]["0.8"])
             result["uncertainty"] = {"samples": samples, "threshold": 0.8, "estimated_steps": estimated.tolist(),

@@ -33,6 +33,11 @@ from typing import ClassVar
 import numpy as np
 
 
+def _real_type(array: np.ndarray) -> type:
+    """np.longdouble for (complex) long-double arrays, else np.float64."""
+    return np.longdouble if array.dtype in (np.longdouble, np.clongdouble) else np.float64
+
+
 def phi_coefficients(z: np.ndarray, contour_points: int = 32) -> tuple[np.ndarray, ...]:
     """(e^{z/2} - 1)/z and the three ETDRK4 weights divided by h, for an array of z = hL.
 
@@ -41,7 +46,7 @@ def phi_coefficients(z: np.ndarray, contour_points: int = 32) -> tuple[np.ndarra
     """
     z = np.asarray(z)
     # the circle's points in z's precision (extended precision references need more than float64 π)
-    real = np.longdouble if z.dtype in (np.longdouble, np.clongdouble) else np.float64
+    real = _real_type(z)
     angle = 2 * np.arccos(real(-1)) * (np.arange(1, contour_points + 1, dtype=real) - real(0.5)) / contour_points
     roots = np.cos(angle) + 1j * np.sin(angle)
     lr = z[..., None] + roots
@@ -74,8 +79,7 @@ class ETDRK4:
     def __init__(self, linear: np.ndarray, dt: float | np.ndarray, contour_points: int = 32,
                  factor: np.ndarray | None = None):
         self.linear = np.asarray(linear)
-        real = np.longdouble if self.linear.dtype in (np.longdouble, np.clongdouble) else np.float64
-        self.dt = np.asarray(dt, dtype=real)
+        self.dt = np.asarray(dt, dtype=_real_type(self.linear))
         z = self.dt * self.linear
         self.e = np.exp(z)
         self.e2 = np.exp(z / 2)
@@ -84,6 +88,14 @@ class ETDRK4:
         # v⁺ = e v + w_v N(v) + w_ab (N(a) + N(b)) + w_c N(c), with G folded in
         self.q = self.dt * q * g
         self.w_v, self.w_ab, self.w_c = self.dt * f1 * g, 2 * self.dt * f2 * g, self.dt * f3 * g
+
+    def to_torch(self, device) -> None:
+        """Hold the coefficients as complex128 torch tensors on ``device``; `step` then takes tensors."""
+        import torch
+
+        for name in ("e", "e2", "q", "w_v", "w_ab", "w_c"):
+            value = np.asarray(getattr(self, name), dtype=np.complex128)
+            setattr(self, name, torch.as_tensor(value, device=device))
 
     def step(self, v: np.ndarray, nonlinear: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """One step of size h from spectral state ``v``; ``nonlinear`` maps v to N(v) (to M(v) when

@@ -33,6 +33,11 @@ def as_batch(value, batch: int, name: str) -> np.ndarray:
     return array
 
 
+def _is_tensor(array) -> bool:
+    """A torch tensor (without importing torch for numpy arrays)."""
+    return not isinstance(array, np.ndarray) and hasattr(array, "device")
+
+
 class Periodic1DSolver(ABC):
     """u_t = 𝓛u + 𝓝(u) on [x0, x0 + L) with periodic boundary conditions.
 
@@ -95,14 +100,14 @@ class Periodic1DSolver(ABC):
 
     # -- helpers for subclasses ------------------------------------------------------------------
     def to_grid(self, v: np.ndarray) -> np.ndarray:
-        if not isinstance(v, np.ndarray) and hasattr(v, "device"):  # a torch tensor (solve(device=...))
+        if _is_tensor(v):  # solve(device=...)
             import torch
 
             return torch.fft.irfft(v, n=self.n, dim=-1)
         return np.fft.irfft(v, n=self.n, axis=-1)
 
     def to_spectral(self, u: np.ndarray) -> np.ndarray:
-        if not isinstance(u, np.ndarray) and hasattr(u, "device"):
+        if _is_tensor(u):
             import torch
 
             return torch.fft.rfft(u, dim=-1)
@@ -168,7 +173,7 @@ class Periodic1DSolver(ABC):
         return out
 
     def _to_device(self, stepper: ETDRK4, v: np.ndarray, device: str, factor):
-        """Move the ETDRK4 coefficients and the state to a torch device (float64 / complex128)."""
+        """Check ``device``, move the ETDRK4 coefficients there and return the state as a tensor."""
         import torch
 
         if factor is None or self.dtype != np.float64:
@@ -178,9 +183,7 @@ class Periodic1DSolver(ABC):
             torch.empty(1, device=target)
         except (RuntimeError, AssertionError) as exc:
             raise BadInput(f"torch device {device!r} is not available: {exc}") from None
-        for name in ("e", "e2", "q", "w_v", "w_ab", "w_c"):
-            setattr(stepper, name, torch.as_tensor(np.asarray(getattr(stepper, name), dtype=np.complex128),
-                                                   device=target))
+        stepper.to_torch(target)
         return torch.as_tensor(v, device=target)
 
 
