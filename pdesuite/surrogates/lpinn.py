@@ -14,9 +14,15 @@ The loss uses the paper's weights and unsquared norms (here root-mean-square ove
 For validation the Lagrangian prediction (X, U) on a fine ξ grid is mapped back to the Eulerian
 grid by periodic linear interpolation in X at every output time.
 
-Our one change: the displacement network's output is multiplied by s = max(|c|, 1)·T (Burgers:
-max|u0|·T), so that characteristics travelling c·T need O(1) weights; the paper instead trains for
-1e6 epochs. It changes the parametrisation, not the loss or the method.
+Two changes of parametrisation, not of the loss or the method:
+- the displacement network's output is multiplied by s = max(|c|, 1)·T (Burgers: max|u0|·T), so that
+  characteristics travelling c·T need O(1) weights; the paper instead trains for 1e6 epochs;
+- optional hard initial conditions (``hard_ic``, the `small` profile's choice): with τ = (t - t0)/T,
+
+      X(ξ, t) = ξ + τ·D(ξ, t),   U(ξ, t) = u0(ξ) + τ·V(ξ, t),
+
+  so X(ξ, t0) = ξ and U(ξ, t0) = u0(ξ) exactly (u0: the trigonometric interpolant of the stored t0
+  values, `Task.initial_function`) and the Γ_IC term drops out of the loss.
 """
 
 from __future__ import annotations
@@ -45,10 +51,13 @@ class LPINN(CollocationSurrogate):
     defaults: ClassVar[dict[str, Any]] = {
         "width": 50, "depth": 5, "activation": "tanh", "n_collocation": 2048, "resample_every": 1,
         "gamma_rx": 10.0, "gamma_ru": 1.0, "gamma_ic": 1000.0, "lagrangian_points": 4,
+        "hard_ic": False,  # X = ξ + τ·D, U = u0(ξ) + τ·V: the initial condition holds exactly
     }
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
+        # hard_ic: with the paper's Γ_IC = 1000 penalty the small budget stalls at r_x ≈ 0.14 (c = 30:
+        # relative L2 3.5e-2); exact initial values leave only the residuals: 4.2e-4 (docs/training.md)
         "small": {"width": 32, "depth": 4, "n_collocation": 1024, "adam_steps": 2000, "lbfgs_steps": 200,
-                  "lr": 0.01, "val_every": 200, "checkpoint_every": 200},
+                  "lr": 0.01, "val_every": 200, "checkpoint_every": 200, "hard_ic": True},
         "paper": {"width": 50, "depth": 5, "n_collocation": 12800, "adam_steps": 100000, "lbfgs_steps": 100,
                   "lr": 0.01, "val_every": 1000, "checkpoint_every": 1000, "log_every": 100},
     }
@@ -58,6 +67,9 @@ class LPINN(CollocationSurrogate):
         c = self.config
         self.displacement = MLP(3, 1, c["width"], c["depth"], c["activation"])
         self.state = MLP(3, 1, c["width"], c["depth"], c["activation"])
+        self.initial_state = None
+        if c["hard_ic"]:
+            self.initial_state = task.initial_function()
 
     def check_task(self, task: Task) -> None:
         if task.problem not in ("convection", "burgers"):
@@ -80,7 +92,12 @@ class LPINN(CollocationSurrogate):
         """(X, U) at labels ξ and times t (each (N, 1))."""
         angle = 2 * torch.pi * xi / self.task.period("x")
         features = torch.cat([torch.cos(angle), torch.sin(angle), t], dim=1)
-        return xi + self.displacement_scale * self.displacement(features), self.state(features)
+        D, U = self.displacement_scale * self.displacement(features), self.state(features)
+        if self.initial_state is not None:  # hard initial condition: X(ξ, t0) = ξ, U(ξ, t0) = u0(ξ)
+            times = self.task.grids["t"]
+            tau = (t - float(times[0])) / float(times[-1] - times[0])
+            return xi + tau * D, self.initial_state(xi) + tau * U
+        return xi + D, U
 
     def loss(self, generator: torch.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, torch.Tensor]:
         c, p = self.config, self.task.params
@@ -96,11 +113,14 @@ class LPINN(CollocationSurrogate):
         speed = U if self.task.problem == "burgers" else p["c"]
         r_x = X_t - speed
         r_u = U_t - p["nu"] * u_xx
-        X0, u0 = self.initial
-        xi0, t0 = X0[:, 1:2], X0[:, 0:1]
-        X_at0, U_at0 = self.branches(xi0, t0)
-        terms = {"rx": rms(r_x), "ru": rms(r_u), "ic": rms(U_at0 - u0) + rms(X_at0 - xi0)}
-        terms["loss"] = c["gamma_rx"] * terms["rx"] + c["gamma_ru"] * terms["ru"] + c["gamma_ic"] * terms["ic"]
+        terms = {"rx": rms(r_x), "ru": rms(r_u)}
+        terms["loss"] = c["gamma_rx"] * terms["rx"] + c["gamma_ru"] * terms["ru"]
+        if self.initial_state is None:
+            X0, u0 = self.initial
+            xi0, t0 = X0[:, 1:2], X0[:, 0:1]
+            X_at0, U_at0 = self.branches(xi0, t0)
+            terms["ic"] = rms(U_at0 - u0) + rms(X_at0 - xi0)
+            terms["loss"] = terms["loss"] + c["gamma_ic"] * terms["ic"]
         return terms
 
     @torch.no_grad()

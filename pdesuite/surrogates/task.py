@@ -11,7 +11,19 @@ import torch
 
 from pdesuite.data.reader import open_dataset
 from pdesuite.errors import BadInput
-from pdesuite.surrogates.pdes import PDES, PDESpec
+from pdesuite.nn.interpolation import TrigonometricInterpolant
+from pdesuite.surrogates.pdes import PDES, TORCH, PDESpec
+
+
+class AnalyticInitial(torch.nn.Module):
+    """A problem's ``initial(x, m)`` evaluated with torch: (N, d) -> (N, 1)."""
+
+    def __init__(self, problem, dim: int):
+        super().__init__()
+        self.problem, self.dim = problem, dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.problem.initial([x[:, i : i + 1] for i in range(self.dim)], TORCH)
 
 
 @dataclass
@@ -107,6 +119,35 @@ class Task:
         mesh = np.meshgrid(*(self.grids[a] for a in self.axes[1:]), indexing="ij")
         points = np.stack([np.full(mesh[0].size, self.grids["t"][0])] + [m.ravel() for m in mesh], axis=1)
         return points, self.reference[0].reshape(-1, self.reference.shape[-1])
+
+    def initial_function(self) -> torch.nn.Module:
+        """u0 as a differentiable torch function of the spatial coordinates, (N, d-1) -> (N, n_fields),
+        for hard initial conditions: the trigonometric interpolant of the stored t0 values when every
+        spatial axis is periodic (spectrally exact for smooth data), else the problem's analytic
+        ``initial(x, m)``, checked against the stored values."""
+        if "t" not in self.axes:
+            raise BadInput("steady problem: no initial condition")
+        space = self.axes[1:]
+        if all(self.period(a) for a in space):
+            return TrigonometricInterpolant(self.reference[0], [self.grids[a][0] for a in space],
+                                            [self.period(a) for a in space])
+        from pdesuite.registry import PROBLEMS
+
+        problem_class = PROBLEMS.get(self.problem)
+        if not hasattr(problem_class, "initial"):
+            raise BadInput(f"hard initial condition: {self.problem} has non-periodic axes and no analytic "
+                           "initial condition (use the initial-condition loss)")
+        fields = problem_class.__dataclass_fields__
+        problem = problem_class(**{k: v for k, v in self.params.items() if k in fields})
+        function = AnalyticInitial(problem, len(space))
+        points, values = self.initial_data()
+        with torch.no_grad():
+            predicted = function(torch.as_tensor(points[:, 1:], dtype=torch.float64)).numpy()
+        scale = max(float(np.abs(values).max()), 1e-300)
+        if np.abs(predicted - values).max() > 1e-6 * scale:
+            raise BadInput(f"hard initial condition: {self.problem}'s initial(x) differs from the t0 values in "
+                           f"{self.dataset} by {np.abs(predicted - values).max():.3g}")
+        return function
 
     def boundary_data(self) -> tuple[np.ndarray, np.ndarray]:
         """Grid points on the non-periodic spatial boundary (all times) and their reference values."""

@@ -1,6 +1,5 @@
 """Surrogate interfaces and shapes, and short real trainings that must reach an error bound."""
 
-import json
 
 import numpy as np
 import pytest
@@ -91,15 +90,6 @@ def test_metrics_on_known_arrays():
     assert lpinn_error(prediction, reference, trim=2) == pytest.approx(0.1 / np.sqrt(4))
 
 
-def test_lpinn_learns_convection_c10(tmp_path, convection):
-    config = make_config("lpinn", convection, device="cpu", steps=600,
-                         overrides={"lbfgs_steps": "0", "n_collocation": "512", "width": "24", "depth": "3"})
-    train(tmp_path / "run", config, progress=False)
-    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
-    best = min(r["relative_l2"] for r in log if "relative_l2" in r)
-    assert best < 0.2, best  # an untrained network is at ~1; the full small profile reaches ~1e-2
-
-
 def test_pig_learns_low_frequency_helmholtz(tmp_path):
     data = tmp_path / "h.h5"
     generate("pig-helmholtz", data, progress=False, overrides={"n": "32", "a2": "1"})  # sin(πx) sin(πy)
@@ -135,3 +125,48 @@ def test_hard_bc_refuses_nonzero_boundary_data(tmp_path):
     generate("pig-klein-gordon", data, progress=False, overrides={"n": "8", "n_t": "3"})
     with pytest.raises(BadInput, match="zero Dirichlet"):
         PINN(Task.from_dataset(data), hard_bc=True)
+
+
+def test_hard_initial_conditions(convection, helmholtz, tmp_path):
+    """hard_ic: u(t0, x) = u0(x) exactly at any x (the interpolant of the stored sin x), the initial
+    term leaves the loss (Klein-Gordon keeps its u_t(0) term, with u0 from the analytic initial(x));
+    data that disagrees with the analytic u0, or a steady problem, is refused."""
+    torch.manual_seed(0)
+    task = Task.from_dataset(convection)
+    x = torch.rand(40, 1, generator=torch.Generator().manual_seed(1)) * 2 * np.pi  # off the grid
+    at_t0 = torch.cat([torch.zeros_like(x), x], dim=1)
+    for model in (PINN(task, width=8, depth=2, hard_ic=True), PIG(task, n_gaussians=8, hard_ic=True)):
+        torch.testing.assert_close(model(at_t0), torch.sin(x), atol=1e-6, rtol=0)
+        assert set(model.loss(torch.Generator().manual_seed(0))) == {"pde", "loss"}
+    lpinn = LPINN(task, width=8, depth=2, hard_ic=True)
+    X, U = lpinn.branches(x, torch.zeros_like(x))
+    torch.testing.assert_close(X, x, atol=0, rtol=0)
+    torch.testing.assert_close(U, torch.sin(x), atol=1e-6, rtol=0)
+    assert set(lpinn.loss(torch.Generator().manual_seed(0))) == {"rx", "ru", "loss"}
+
+    data = tmp_path / "kg.h5"
+    generate("pig-klein-gordon", data, progress=False, overrides={"n": "8", "n_t": "3"})
+    kg = Task.from_dataset(data)
+    model = PINN(kg, width=8, depth=2, hard_ic=True)
+    points, values = kg.initial_data()
+    np.testing.assert_allclose(model(model.tensor(points)).detach().numpy(), values, atol=1e-5)
+    assert "ic" in model.loss(torch.Generator().manual_seed(0))  # the initial velocity stays soft
+    kg.reference = kg.reference.copy()
+    kg.reference[0] += 0.1
+    with pytest.raises(BadInput, match="differs from the t0 values"):
+        kg.initial_function()
+    with pytest.raises(BadInput, match="steady problem"):
+        PINN(Task.from_dataset(helmholtz), hard_ic=True)
+
+
+@pytest.mark.parametrize("speed", [10, 30, 50])
+def test_lpinn_learns_convection(tmp_path, speed):
+    """The convection claim at reduced scale: a short LPINN training (the small profile, exact initial
+    values) gets below 1e-2 at every c, also where the PINN fails. Measured: 1.0e-3 / 3.0e-3 / 4.9e-3
+    (with the soft Γ_IC = 1000 penalty instead: 0.11 / 0.34 / 0.52)."""
+    data = tmp_path / "c.h5"
+    generate("convection", data, progress=False, overrides={"c": str(speed), "nu": "0", "nx": "64", "nt": "25"})
+    config = make_config("lpinn", data, device="cpu", steps=500,
+                         overrides={"lbfgs_steps": "0", "n_collocation": "256", "width": "24", "depth": "3"})
+    summary = train(tmp_path / "run", config, progress=False)
+    assert summary["best_relative_l2"] < 1e-2, summary
