@@ -1,11 +1,11 @@
-"""KS trajectory generation: pdesuite's batched ETDRK4 against LPSDA's method, at equal accuracy.
+"""KS trajectory generation: pdesuite's batched generator against LPSDA's method, at equal accuracy.
 
 LPSDA (and so PDE-Refiner's data) integrates the pseudo-spectral semi-discretisation of
 u_t + u u_x + u_xx + u_xxxx = 0 with scipy's `solve_ivp(method="Radau", rtol=atol=1e-9)`, one
-trajectory at a time. pdesuite integrates the same system (with 2/3 dealiasing) by ETDRK4, a batch
-of trajectories at once. Both solve the *same* trajectories (LPSDA's training setup: L = 64·U(0.9, 1.1),
-T = 100·U(0.9, 1.1), 500 output times, 256 points); errors are relative L2 over the stored last 140
-outputs.
+trajectory at a time. pdesuite integrates the same system (with 2/3 dealiasing) by exponential time
+stepping, a batch of trajectories at once. Both solve the *same* trajectories (LPSDA's training
+setup: L = 64·U(0.9, 1.1), T = 100·U(0.9, 1.1), 500 output times, 256 points); errors are relative
+L2 over the stored last 140 outputs.
 
 The reference. KS is chaotic: over T ≈ 100 a perturbation grows by ~1e4, so float64 round-off
 alone makes two float64 "references" (ETDRK4 with 512 and 1024 substeps) disagree by up to ~2e-8 —
@@ -13,12 +13,15 @@ more than Radau's own error. The reference is therefore ETDRK4 in x87 extended p
 (np.longdouble, eps 1.1e-19) with many substeps; its uncertainty is reported as its distance to the
 same computation with half the substeps.
 
-Equal accuracy: the cheapest ETDRK4 substep count whose error, on every trajectory Radau solved, is
-no larger than Radau's on that trajectory. Reported: seconds per trajectory, errors, the speed-up.
-Timings come from one run on one machine (the load average is recorded with them).
+pdesuite's generator is timed at each SCHEME:SUBSTEPS of ``--runs``: ETDRK4 and the exponential
+Adams methods (one nonlinear evaluation per step against ETDRK4's four), within each scheme's
+stability limit as the `ks` recipe checks it. Equal accuracy, per scheme: the cheapest setting whose
+error, on every trajectory Radau solved, is no larger than Radau's on that trajectory. Reported:
+seconds per trajectory, errors, the speed-up. Timings come from one run on one machine (the load
+average is recorded with them).
 
-    .venv/bin/python benchmarks/ks_generation.py [--radau 3] [--etdrk4 64] [--substeps 16 32 64 80 96]
-        [--device cuda --etdrk4 1024]     # the batch on a GPU (torch FFT, same float64 scheme)
+    .venv/bin/python benchmarks/ks_generation.py [--radau 3] [--batch 64] [--runs etdrk4:96 etd-adams5:32 ...]
+        [--device cuda --batch 1024]     # the batch on a GPU (torch FFT, same float64 schemes)
 """
 
 from __future__ import annotations
@@ -37,8 +40,12 @@ from scipy.integrate import solve_ivp
 from pdesuite.recipes.base import Recipe
 from pdesuite.recipes.generate import make_recipe
 from pdesuite.solvers.spectral.ks import KSSolver, ks_initial_condition
+from pdesuite.solvers.spectral.periodic1d import SCHEMES
 
 NT, KEEP, N = 500, 140, 256  # LPSDA's KS training trajectories: 500 output times, the last 140 kept
+#: Generator settings timed by default (SCHEME:SUBSTEPS); each within its scheme's stability limit.
+DEFAULT_RUNS = ["etdrk4:16", "etdrk4:32", "etdrk4:64", "etdrk4:96", "etd-adams4:32", "etd-adams4:64",
+                "etd-adams4:96", "etd-adams5:32", "etd-adams5:48", "etd-adams6:64"]
 
 
 def lpsda_rhs(length: float, n: int):
@@ -66,9 +73,23 @@ def trajectories(count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return lengths, np.array([d["dt"] for d in draws]), u0
 
 
-def etdrk4(lengths, dts, u0, substeps: int, dtype=np.float64, device: str | None = None) -> np.ndarray:
+def batched(lengths, dts, u0, substeps: int, dtype=np.float64, device: str | None = None,
+            scheme: str = "etdrk4") -> np.ndarray:
+    """pdesuite's generator: the whole batch with ``substeps`` steps of ``scheme`` per output step."""
     solver = KSSolver(N, lengths, 1.0, batch=len(lengths), dtype=dtype)
-    return solver.solve(u0, dts, NT - 1, substeps=substeps, keep_from=NT - KEEP, device=device)
+    return solver.solve(u0, dts, NT - 1, substeps=substeps, keep_from=NT - KEEP, device=device, scheme=scheme)
+
+
+def parse_run(text: str) -> tuple[str, int]:
+    """"etd-adams5:32" -> ("etd-adams5", 32), checked against the scheme's stability limit as the
+    `ks` recipe checks it (the benchmark reports only settings the generator accepts)."""
+    scheme, _, substeps = text.partition(":")
+    if scheme not in SCHEMES or not substeps.isdigit() or int(substeps) < 1:
+        raise argparse.ArgumentTypeError(f"expected SCHEME:SUBSTEPS with SCHEME in {', '.join(SCHEMES)}, got {text!r}")
+    cfl = 3.0 * (100 * 1.1 / (NT - 1) / int(substeps)) / (64 * 0.9 / N)  # the recipe's worst case
+    if cfl > SCHEMES[scheme].max_cfl:
+        raise argparse.ArgumentTypeError(f"{text}: CFL {cfl:.3f} above {scheme}'s limit {SCHEMES[scheme].max_cfl}")
+    return scheme, int(substeps)
 
 
 def radau(length: float, dt: float, u0: np.ndarray) -> np.ndarray:
@@ -89,27 +110,28 @@ def relative_errors(values: np.ndarray, reference: np.ndarray) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--radau", type=int, default=3, help="trajectories for the Radau baseline")
-    parser.add_argument("--etdrk4", type=int, default=64, help="batch of the batched ETDRK4 (timing)")
-    parser.add_argument("--substeps", type=int, nargs="+", default=[16, 32, 64, 80, 96],
-                        help="ETDRK4 steps per output step to time")
+    parser.add_argument("--etdrk4", "--batch", type=int, default=64, dest="batch",
+                        help="trajectories per batch of pdesuite's generator (timing)")
+    parser.add_argument("--runs", type=parse_run, nargs="+", default=[parse_run(r) for r in DEFAULT_RUNS],
+                        help="SCHEME:SUBSTEPS settings of the generator to time (default: %(default)s)")
     parser.add_argument("--reference-substeps", type=int, default=256,
                         help="substeps of the extended-precision reference (checked against half as many)")
     parser.add_argument("--device", help="run the timed ETDRK4 batches with torch on this device (e.g. cuda; "
-                        "with a batch of ~1024: --etdrk4 1024); default: numpy on the CPU")
+                        "with a batch of ~1024: --batch 1024); default: numpy on the CPU")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/ks_generation.json"))
     args = parser.parse_args()
-    if args.etdrk4 < args.radau:
-        parser.error("--etdrk4 must be at least --radau (errors are compared on Radau's trajectories)")
+    if args.batch < args.radau:
+        parser.error("--batch must be at least --radau (errors are compared on Radau's trajectories)")
 
-    lengths, dts, u0 = trajectories(args.etdrk4)
+    lengths, dts, u0 = trajectories(args.batch)
     r = args.radau
     print(f"reference: ETDRK4 in extended precision, {args.reference_substeps} and "
           f"{args.reference_substeps // 2} substeps, {r} trajectories ...", flush=True)
     ld = (lengths[:r].astype(np.longdouble), dts[:r].astype(np.longdouble), u0[:r].astype(np.longdouble))
-    reference = etdrk4(*ld, args.reference_substeps, dtype=np.longdouble)
-    reference_check = relative_errors(etdrk4(*ld, args.reference_substeps // 2, dtype=np.longdouble), reference)
-    float64_pair = relative_errors(etdrk4(lengths[:r], dts[:r], u0[:r], 512),
-                                   etdrk4(lengths[:r], dts[:r], u0[:r], 1024))
+    reference = batched(*ld, args.reference_substeps, dtype=np.longdouble)
+    reference_check = relative_errors(batched(*ld, args.reference_substeps // 2, dtype=np.longdouble), reference)
+    float64_pair = relative_errors(batched(lengths[:r], dts[:r], u0[:r], 512),
+                                   batched(lengths[:r], dts[:r], u0[:r], 1024))
 
     print(f"Radau (rtol = atol = 1e-9), {r} trajectories one at a time ...", flush=True)
     start = time.perf_counter()
@@ -118,15 +140,19 @@ def main() -> None:
     radau_errors = relative_errors(radau_runs, reference)
 
     rows = []
-    for substeps in args.substeps:
+    for scheme, substeps in args.runs:
         start = time.perf_counter()
-        fast = etdrk4(lengths, dts, u0, substeps, device=args.device)
-        seconds = (time.perf_counter() - start) / args.etdrk4
+        fast = batched(lengths, dts, u0, substeps, device=args.device, scheme=scheme)
+        seconds = (time.perf_counter() - start) / args.batch
         errors = relative_errors(fast[:r], reference)
-        rows.append({"substeps": substeps, "seconds_per_trajectory": seconds, "errors": errors,
+        rows.append({"scheme": scheme, "substeps": substeps, "seconds_per_trajectory": seconds, "errors": errors,
                      "speedup_vs_radau": radau_seconds / seconds,
                      "as_accurate_as_radau": all(e <= er for e, er in zip(errors, radau_errors, strict=True))})
-    equal = next((row for row in rows if row["as_accurate_as_radau"]), None)
+    # per scheme, the cheapest setting as accurate as Radau on every trajectory
+    equal = {}
+    accurate = [row for row in rows if row["as_accurate_as_radau"]]
+    for row in sorted(accurate, key=lambda row: row["seconds_per_trajectory"]):
+        equal.setdefault(row["scheme"], {"substeps": row["substeps"], "speedup_vs_radau": row["speedup_vs_radau"]})
 
     result = {
         "benchmark": "benchmarks/ks_generation.py",
@@ -138,26 +164,25 @@ def main() -> None:
                       "float64_etdrk4_512_vs_1024_substeps": float64_pair},
         "radau": {"trajectories": r, "rtol_atol": 1e-9, "seconds_per_trajectory": radau_seconds,
                   "errors": radau_errors},
-        "etdrk4_batch": args.etdrk4, "etdrk4_device": args.device or "numpy (CPU)", "etdrk4": rows,
-        "equal_accuracy": None if equal is None else {"substeps": equal["substeps"],
-                                                      "speedup_vs_radau": equal["speedup_vs_radau"]},
+        "batch": args.batch, "device": args.device or "numpy (CPU)", "runs": rows, "equal_accuracy": equal,
     }
     fmt = "  ".join
     print(f"\nreference check (half the substeps): {fmt(f'{e:.1e}' for e in reference_check)}; "
-          f"float64 512 vs 1024 substeps: {fmt(f'{e:.1e}' for e in float64_pair)}")
-    print(f"{'method':30s} {'s/trajectory':>12s}   relative L2 error per trajectory   speed-up")
+          f"float64 ETDRK4 512 vs 1024 substeps: {fmt(f'{e:.1e}' for e in float64_pair)}")
+    print(f"{'method (batch ' + str(args.batch) + ')':30s} {'s/trajectory':>12s}   "
+          "relative L2 error per trajectory   speed-up")
     for row in rows:
         mark = "  <= Radau" if row["as_accurate_as_radau"] else ""
-        print(f"{'ETDRK4 x' + str(args.etdrk4) + ', ' + str(row['substeps']) + ' substeps':30s} "
+        print(f"{row['scheme'] + ', ' + str(row['substeps']) + ' substeps':30s} "
               f"{row['seconds_per_trajectory']:12.4f}   {fmt(f'{e:.2e}' for e in row['errors']):33s}"
               f" {row['speedup_vs_radau']:7.0f}x{mark}")
     print(f"{'Radau 1e-9 (LPSDA), serial':30s} {radau_seconds:12.4f}   "
           f"{fmt(f'{e:.2e}' for e in radau_errors):33s} {1:7.0f}x")
-    if equal:
-        print(f"at equal accuracy ({equal['substeps']} substeps): "
-              f"{equal['speedup_vs_radau']:.0f}x faster per trajectory")
-    else:
-        print("no ETDRK4 setting tried is as accurate as Radau on every trajectory; add more substeps")
+    for scheme, best in equal.items():
+        print(f"{scheme} at equal accuracy ({best['substeps']} substeps): "
+              f"{best['speedup_vs_radau']:.0f}x faster per trajectory")
+    if not equal:
+        print("no setting tried is as accurate as Radau on every trajectory; add more substeps")
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.json.with_name(f".{args.json.name}.tmp")

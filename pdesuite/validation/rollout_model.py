@@ -15,8 +15,8 @@ and deterministic for a seed, and writes ``metrics.json`` with (definitions in
   step (one-step error, the paper's frequency analysis) and for the first ``spectrum_steps``
   steps; ``high_wavenumber_error``: first-step error energy in the modes m ≥ n_x/8, relative to the
   reference's energy there (``..._absolute``: not divided);
-* ``timing``: the rollout's wall time against the batched ETDRK4 solver (`KSSolver`, the dataset's
-  substeps) integrating the same trajectories over the same horizon, in the same process, on the
+* ``timing``: the rollout's wall time against the batched solver (`KSSolver`, the dataset's scheme
+  and substeps) integrating the same trajectories over the same horizon, in the same process, on the
   same machine, with the same number of threads (``speedup`` = solver / surrogate);
 * for pde-refiner with ``uncertainty_samples`` S ≥ 2: the paper's uncertainty estimate — S more
   stochastic rollouts (seeds seed+1..seed+S), the per-trajectory time at which their mutual
@@ -84,10 +84,12 @@ def solver_rollout(meta_params: dict, data: dict, start: np.ndarray, steps: int,
     nu = params["nu"][:n] if "nu" in params else 1.0
     solver = KSSolver(start.shape[1], params["L"][:n], nu=nu, batch=n)
     substeps = int(meta_params.get("substeps", 4))
+    scheme = str(meta_params.get("scheme", "etdrk4"))  # files written before schemes were selectable
     started = time.perf_counter()
-    out = solver.solve(start.astype(np.float64), params["dt"][:n], n_steps=steps * time_step, substeps=substeps)
+    out = solver.solve(start.astype(np.float64), params["dt"][:n], n_steps=steps * time_step, substeps=substeps,
+                       scheme=scheme)
     seconds = time.perf_counter() - started
-    return {"states": out[:, time_step::time_step], "seconds": seconds, "substeps": substeps,
+    return {"states": out[:, time_step::time_step], "seconds": seconds, "substeps": substeps, "scheme": scheme,
             "solver_steps": steps * time_step}
 
 
@@ -138,7 +140,7 @@ def validate_rollouts(surrogate, config: dict, weights: Path, state: dict, outpu
         if meta.attrs.get("problem") == "ks" and "L" in run["data"]["params"]:
             solved = solver_rollout(meta.params, run["data"], run["initial"][:, -1], pred.shape[1],
                                     surrogate.time_step)
-            timing.update({"solver": "KSSolver (ETDRK4)", "solver_seconds": solved["seconds"],
+            timing.update({"solver": f"KSSolver ({solved['scheme']})", "solver_seconds": solved["seconds"],
                            "solver_steps": solved["solver_steps"], "solver_substeps": solved["substeps"],
                            "speedup": solved["seconds"] / max(run["seconds"], 1e-12)})
             # the solver restarted from the stored (float32) states: how long it stays on the reference
