@@ -67,7 +67,7 @@ class KuramotoSivashinskyData(Recipe):
         dx = p["length"] * (1 - p["spread"]) / p["nx"]
         cfl = 3.0 * h / dx
         self.require(cfl <= limit, f"time step too large for stability: substep {h:.3g} with dx {dx:.3g} "
-                                   f"(CFL {cfl:.2f} > {limit:g} for {p['scheme']}); raise substeps or nt")
+                                   f"(CFL {cfl:.3f} > {limit:g} for {p['scheme']}); raise substeps or nt")
 
     def _split_key(self, split: str) -> str:
         return "train" if split == "train" else "eval"

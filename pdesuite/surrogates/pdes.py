@@ -64,8 +64,9 @@ def _columns(X: torch.Tensor, first: int) -> list[torch.Tensor]:
     return [X[:, i : i + 1] for i in range(first, X.shape[1])]
 
 
-def _pig_problem(name: str, p: dict):
-    """The PIG-suite problem object for a dataset sample's parameters."""
+def problem_instance(name: str, p: dict):
+    """The registered problem object ``name`` built from a dataset sample's parameters (unknown keys,
+    e.g. per-sample coordinates, are ignored)."""
     from pdesuite.registry import PROBLEMS
 
     cls = PROBLEMS.get(name)
@@ -74,13 +75,13 @@ def _pig_problem(name: str, p: dict):
 
 
 def _helmholtz_2d(u_fn, X, p):
-    problem = _pig_problem("helmholtz-2d", p)
+    problem = problem_instance("helmholtz-2d", p)
     u = u_fn(X)
     return laplacian(u, X, (0, 1)) + problem.k**2 * u - problem.source(_columns(X, 0), TORCH)
 
 
 def _klein_gordon(u_fn, X, p):
-    problem = _pig_problem("klein-gordon", p)
+    problem = problem_instance("klein-gordon", p)
     u = u_fn(X)
     grad = gradient(u, X)
     u_tt = derivative(grad[:, 0:1], X, 0)
@@ -88,7 +89,7 @@ def _klein_gordon(u_fn, X, p):
 
 
 def _flow_mixing(u_fn, X, p):
-    problem = _pig_problem("flow-mixing", p)
+    problem = problem_instance("flow-mixing", p)
     u = u_fn(X)
     a, b = problem.velocity(_columns(X, 1), TORCH)
     grad = gradient(u, X)
@@ -96,7 +97,7 @@ def _flow_mixing(u_fn, X, p):
 
 
 def _nonlinear_diffusion(u_fn, X, p):
-    problem = _pig_problem("nonlinear-diffusion", p)
+    problem = problem_instance("nonlinear-diffusion", p)
     u = u_fn(X)
     grad = gradient(u, X)
     flux_x, flux_y = u * grad[:, 1:2], u * grad[:, 2:3]
@@ -105,7 +106,7 @@ def _nonlinear_diffusion(u_fn, X, p):
 
 def _klein_gordon_velocity(X, p):
     """u_t(x, 0) from the exact solution (the equation is second order in time)."""
-    problem = _pig_problem("klein-gordon", p)
+    problem = problem_instance("klein-gordon", p)
     t = X[:, 0:1].clone().requires_grad_(True)
     u = problem.exact(_columns(X, 1), t, TORCH)
     return derivative(u, t, 0)

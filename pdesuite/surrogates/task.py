@@ -12,7 +12,7 @@ import torch
 from pdesuite.data.reader import open_dataset
 from pdesuite.errors import BadInput
 from pdesuite.nn.interpolation import TrigonometricInterpolant
-from pdesuite.surrogates.pdes import PDES, TORCH, PDESpec
+from pdesuite.surrogates.pdes import PDES, TORCH, PDESpec, problem_instance
 
 
 class AnalyticInitial(torch.nn.Module):
@@ -131,14 +131,10 @@ class Task:
         if all(self.period(a) for a in space):
             return TrigonometricInterpolant(self.reference[0], [self.grids[a][0] for a in space],
                                             [self.period(a) for a in space])
-        from pdesuite.registry import PROBLEMS
-
-        problem_class = PROBLEMS.get(self.problem)
-        if not hasattr(problem_class, "initial"):
+        problem = problem_instance(self.problem, self.params)
+        if not hasattr(problem, "initial"):
             raise BadInput(f"hard initial condition: {self.problem} has non-periodic axes and no analytic "
                            "initial condition (use the initial-condition loss)")
-        fields = problem_class.__dataclass_fields__
-        problem = problem_class(**{k: v for k, v in self.params.items() if k in fields})
         function = AnalyticInitial(problem, len(space))
         points, values = self.initial_data()
         with torch.no_grad():

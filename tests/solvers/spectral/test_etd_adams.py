@@ -96,7 +96,7 @@ def test_unknown_scheme_and_unstable_substeps_are_refused(tmp_path):
         KSSolver(64, 22.0).solve(np.zeros((1, 64)), 0.1, 2, scheme="rk4")
     with pytest.raises(ValueError, match="order"):
         ETDAdams(np.zeros(3), 0.1, order=7)
-    with pytest.raises(BadInput, match=r"CFL 1\.47 > 0\.06 for etd-adams6"):
+    with pytest.raises(BadInput, match=r"CFL 1\.470 > 0\.06 for etd-adams6"):
         generate("ks", tmp_path / "a.h5", progress=False, overrides={"scheme": "etd-adams6", "substeps": "2"})
     with pytest.raises(BadInput, match="unknown scheme"):
         generate("ks", tmp_path / "b.h5", progress=False, overrides={"scheme": "adams"})
