@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--val-every", type=int, default=100, help="validation interval (the 'best' column)")
     parser.add_argument("--profile", default="small")
     parser.add_argument("--in-process", action="store_true", help="run the commands in this process (tests)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting passed to both methods' training (repeatable), e.g. hard_ic=true")
     args = parser.parse_args(argv)
     global IN_PROCESS
     IN_PROCESS = args.in_process
@@ -116,6 +118,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             run(["generate", problem, "-o", str(data), *generate_options, "-q"])
         budget = ["--steps", str(steps), "--set", "lbfgs_steps=0", "--set", f"n_collocation={args.collocation}",
                   "--set", f"val_every={args.val_every}"]
+        budget += [item for setting in args.set for item in ("--set", setting)]
         for method in args.methods:
             finals, bests, seconds, wall, commands = [], [], [], [], []
             params = None

@@ -93,7 +93,7 @@ class ETDAdams:
     Args:
         linear: The symbol L, shape (..., n_modes).
         dt: Step h: a number or an array broadcastable against ``linear``.
-        order: q in 2..6 (7 and above were unstable on KS at every step size tried).
+        order: q in 2..6 (q = 7 was unstable on KS at every step size tried).
         factor: Optional diagonal G with N(v) = G ⊙ M(v); `step` is then given M.
 
     `step` keeps the last q nonlinear evaluations. It must be handed its own previous result; given
