@@ -115,7 +115,7 @@ def main() -> None:
                         help="SCHEME:SUBSTEPS settings of the generator to time (default: %(default)s)")
     parser.add_argument("--reference-substeps", type=int, default=256,
                         help="substeps of the extended-precision reference (checked against half as many)")
-    parser.add_argument("--device", help="run the timed ETDRK4 batches with torch on this device (e.g. cuda; "
+    parser.add_argument("--device", help="run the timed batches with torch on this device (e.g. cuda; "
                         "with a batch of ~1024: --batch 1024); default: numpy on the CPU")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/ks_generation.json"))
     args = parser.parse_args()

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pdesuite.training.trainer import record_command
+
 #: dataset -> (generate options, Adam steps at the small budget)
 PROBLEMS = {
     "pig-helmholtz": (["--set", "a1=1", "--set", "a2=4"], 1500),
@@ -127,6 +129,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 train = ["train", method, "--data", str(data), "-o", str(folder), "--profile", args.profile,
                          "--seed", str(seed), *budget, "-q"]
                 timing = folder / "wall_seconds.json"
+                record_command(folder, train)
                 if not (folder / "metrics.json").exists():
                     if (folder / "checkpoint.pt").exists():
                         elapsed = run(["train", method, "-o", str(folder), "--resume", "-q"])

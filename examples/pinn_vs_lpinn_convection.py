@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pdesuite.training.trainer import record_command
+
 
 def run(args: list[str]) -> None:
     command = [sys.executable, "-m", "pdesuite", *args]
@@ -32,7 +34,8 @@ def run(args: list[str]) -> None:
 
 
 def train_and_validate(data: Path, folder: Path, train: list[str]) -> dict:
-    """Train (or resume, or reuse a finished run) and validate; returns metrics.json."""
+    """Train (or resume, or reuse a finished run of the same command) and validate; returns metrics.json."""
+    record_command(folder, train)
     if not (folder / "metrics.json").exists():
         if (folder / "checkpoint.pt").exists():
             run(["train", train[1], "-o", str(folder), "--resume", "-q"])

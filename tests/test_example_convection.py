@@ -5,6 +5,10 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
+from pdesuite.errors import BadInput
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -25,3 +29,6 @@ def test_convection_example_tiny(tmp_path, capsys):
     assert len(json.loads((tmp_path / "results.json").read_text())) == 2
     # a second call reuses the finished runs: same numbers, nothing retrained
     assert module.main(argv) == rows
+    # other settings into the same folder: refused, not silently reported with the old numbers
+    with pytest.raises(BadInput, match="other settings"):
+        module.main([*argv, "--set", "hard_ic=false"])

@@ -6,8 +6,9 @@ For values v_j on a uniform periodic grid x_j = x0 + j·L/n (per axis), the trig
 
 matches v at every grid point, is smooth, and is exact for data band-limited below the Nyquist mode
 (sin x on any grid of ≥ 3 points). Taking the real part gives the Nyquist mode (even n) the symmetric
-cos form. Modes with |c_k| ≤ 1e-14·max|c| are dropped, which changes I by at most n·1e-14·max|c| and
-makes evaluation cost proportional to the modes actually present (two for sin x).
+cos form. Modes with |c_k| ≤ drop_below·max|c| are dropped, which changes I by at most
+n·drop_below·max|c| and makes evaluation cost proportional to the modes actually present: set
+drop_below at the data's precision (float32-stored sin x: 2 modes instead of n/2 round-off modes).
 
 Shapes: values (n_1, ..., n_d, F) -> forward((N, d)) -> (N, F).
 """
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-#: Relative size below which a Fourier coefficient is dropped (round-off of exactly absent modes).
+#: Default relative size below which a Fourier coefficient is dropped (float64 round-off).
 DROP_BELOW = 1e-14
 
 
@@ -29,9 +30,10 @@ class TrigonometricInterpolant(nn.Module):
         values: Grid values, shape (n_1, ..., n_d, F); axis a holds n_a points x0_a + j·L_a/n_a.
         origin: x0 per axis (d,).
         periods: L per axis (d,).
+        drop_below: Relative size below which Fourier coefficients are dropped.
     """
 
-    def __init__(self, values: np.ndarray, origin, periods):
+    def __init__(self, values: np.ndarray, origin, periods, drop_below: float = DROP_BELOW):
         super().__init__()
         values = np.asarray(values, dtype=np.float64)
         shape = values.shape[:-1]
@@ -43,7 +45,7 @@ class TrigonometricInterpolant(nn.Module):
         wavevectors = np.stack([m.ravel() for m in modes], axis=1)  # (M, d)
         coefficients = coefficients.reshape(-1, values.shape[-1])  # (M, F)
         size = np.abs(coefficients).max(axis=1)
-        keep = size > DROP_BELOW * max(size.max(), np.finfo(float).tiny)
+        keep = size > drop_below * max(size.max(), np.finfo(float).tiny)
         self.register_buffer("wavevectors", torch.tensor(wavevectors[keep]), persistent=False)
         self.register_buffer("real", torch.tensor(coefficients[keep].real), persistent=False)
         self.register_buffer("imag", torch.tensor(coefficients[keep].imag), persistent=False)

@@ -104,8 +104,7 @@ class LPINN(CollocationSurrogate):
         features = torch.cat([torch.cos(angle), torch.sin(angle), t], dim=1)
         D, U = self.displacement_scale * self.displacement(features), self.state(features)
         if self.initial_state is not None:  # hard initial condition: X(ξ, t0) = ξ, U(ξ, t0) = u0(ξ)
-            times = self.task.grids["t"]
-            tau = (t - float(times[0])) / float(times[-1] - times[0])
+            tau = self.task.normalized_time(t)
             return xi + tau * D, self.initial_state(xi) + tau * U
         return xi + D, U
 

@@ -105,9 +105,7 @@ class PINN(CollocationSurrogate):
             low, high = self.hard_low.to(x), self.hard_high.to(x)
             out = ((x - low) * (high - x) * (2.0 / (high - low)) ** 2).prod(dim=1, keepdim=True) * out
         if self.initial_state is not None:
-            times = self.task.grids["t"]
-            tau = (X[:, 0:1] - float(times[0])) / float(times[-1] - times[0])
-            out = self.initial_state(X[:, 1:]) + tau * out
+            out = self.initial_state(X[:, 1:]) + self.task.normalized_time(X[:, 0:1]) * out
         return out
 
     def check_task(self, task: Task) -> None:

@@ -14,6 +14,9 @@ from pdesuite.errors import BadInput
 from pdesuite.nn.interpolation import TrigonometricInterpolant
 from pdesuite.surrogates.pdes import PDES, TORCH, PDESpec, problem_instance
 
+#: Relative precision of stored values (float32 with margin), for the initial-value interpolant.
+STORAGE_PRECISION = 1e-6
+
 
 class AnalyticInitial(torch.nn.Module):
     """A problem's ``initial(x, m)`` evaluated with torch: (N, d) -> (N, 1)."""
@@ -120,6 +123,11 @@ class Task:
         points = np.stack([np.full(mesh[0].size, self.grids["t"][0])] + [m.ravel() for m in mesh], axis=1)
         return points, self.reference[0].reshape(-1, self.reference.shape[-1])
 
+    def normalized_time(self, t: torch.Tensor) -> torch.Tensor:
+        """τ = (t - t0)/(T - t0): 0 at the initial time, 1 at the last stored time."""
+        times = self.grids["t"]
+        return (t - float(times[0])) / float(times[-1] - times[0])
+
     def initial_function(self) -> torch.nn.Module:
         """u0 as a differentiable torch function of the spatial coordinates, (N, d-1) -> (N, n_fields),
         for hard initial conditions: the trigonometric interpolant of the stored t0 values when every
@@ -129,8 +137,10 @@ class Task:
             raise BadInput("steady problem: no initial condition")
         space = self.axes[1:]
         if all(self.period(a) for a in space):
+            # dataset values are stored in float32: Fourier coefficients below ~1e-6 of the largest are
+            # storage round-off (they would cost time at every collocation point, not add accuracy)
             return TrigonometricInterpolant(self.reference[0], [self.grids[a][0] for a in space],
-                                            [self.period(a) for a in space])
+                                            [self.period(a) for a in space], drop_below=STORAGE_PRECISION)
         problem = problem_instance(self.problem, self.params)
         if not hasattr(problem, "initial"):
             raise BadInput(f"hard initial condition: {self.problem} has non-periodic axes and no analytic "

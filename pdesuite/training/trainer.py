@@ -120,6 +120,18 @@ def make_config(name: str, data: str | os.PathLike, profile: str = "small", step
             "dataset_provenance": {k: meta.attrs.get(k) for k in ("dataset", "problem", "seed", "created", "params")}}
 
 
+def record_command(run_dir: str | os.PathLike, command: list[str]) -> None:
+    """For scripts that reuse finished runs (examples/): record the command that makes ``run_dir``
+    (in run_dir/command.json), and refuse a folder that another command made, so that a table is
+    never filled with numbers from other settings."""
+    run_dir = Path(run_dir)
+    record = run_dir / "command.json"
+    if record.exists() and json.loads(record.read_text()) != list(command):
+        raise BadInput(f"{run_dir} holds a run made with other settings; choose another output folder")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_json(list(command), record)
+
+
 def _rng_state(generator: torch.Generator) -> dict:
     return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
             "collocation": generator.get_state()}

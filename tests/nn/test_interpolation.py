@@ -50,7 +50,26 @@ def test_spectral_convergence(n):
     """exp(sin x) is entire: 8 more points cut the error by over 100x (algebraic convergence of
     order p ≤ 4 would give at most (1 + 8/n)^4 ≈ 16x), down to round-off."""
     assert off_grid_error(n + 8) < off_grid_error(n) / 100
+
+
+def test_round_off_floor_and_nyquist_mode():
     assert off_grid_error(32) < 1e-13
+    # cos(4x) on 8 points is the Nyquist mode: the real part of c e^{-i4x} recovers it between the points
+    x = grid(8, 0.0, 2 * np.pi)
+    interpolant = TrigonometricInterpolant(np.cos(4 * x)[:, None], [0.0], [2 * np.pi])
+    points = torch.linspace(0.1, 6.0, 23, dtype=torch.float64)[:, None]
+    torch.testing.assert_close(interpolant(points), torch.cos(4 * points), atol=1e-13, rtol=0)
+
+
+def test_dropping_round_off_modes():
+    """float32-stored sin x: dropping coefficients below the storage precision leaves its two modes."""
+    x = grid(64, 0.0, 2 * np.pi)
+    stored = np.sin(x).astype(np.float32).astype(np.float64)[:, None]
+    assert TrigonometricInterpolant(stored, [0.0], [2 * np.pi]).n_modes > 2
+    coarse = TrigonometricInterpolant(stored, [0.0], [2 * np.pi], drop_below=1e-6)
+    points = torch.linspace(0.0, 6.0, 31, dtype=torch.float64)[:, None]
+    assert coarse.n_modes == 2
+    torch.testing.assert_close(coarse(points), torch.sin(points), atol=1e-7, rtol=0)
 
 
 def test_two_dimensional_box():

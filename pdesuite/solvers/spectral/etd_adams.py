@@ -97,7 +97,8 @@ class ETDAdams:
         factor: Optional diagonal G with N(v) = G ⊙ M(v); `step` is then given M.
 
     `step` keeps the last q nonlinear evaluations. It must be handed its own previous result; given
-    any other state (a new trajectory, a modified state) it starts again with ETDRK4 start-up steps.
+    any other array object (a new trajectory, a copy) it starts again with ETDRK4 start-up steps.
+    Editing the returned array in place is not detected: copy it first.
     """
 
     def __init__(self, linear: np.ndarray, dt: float | np.ndarray, order: int = 5,

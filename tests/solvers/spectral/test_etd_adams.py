@@ -5,11 +5,13 @@ import math
 
 import numpy as np
 import pytest
+from scipy.integrate import quad
 
 from pdesuite.errors import BadInput
 from pdesuite.recipes.generate import generate
 from pdesuite.solvers.spectral.etd_adams import ETDAdams, adams_weights, phi_functions
 from pdesuite.solvers.spectral.ks import KSSolver
+from pdesuite.solvers.spectral.periodic1d import SCHEMES
 from pdesuite.solvers.spectral.verification import burgers_time_study, ks_time_study
 
 #: Classical Adams-Bashforth coefficients, the z → 0 limit of the exponential weights.
@@ -32,6 +34,11 @@ def test_phi_functions():
         assert phis[k][5] == pytest.approx(1 / math.factorial(k), rel=1e-15)
         if k < 6:
             np.testing.assert_allclose(phis[k], z * phis[k + 1] + 1 / math.factorial(k), rtol=1e-13, atol=1e-15)
+    # away from zero (the recursion's branch), against the closed form (e^z - Σ_{i<k} z^i/i!)/z^k
+    far = np.abs(z) >= 4
+    for k in range(1, 7):
+        partial_sum = sum(z[far] ** i / math.factorial(i) for i in range(k))
+        np.testing.assert_allclose(phis[k][far], (np.exp(z[far]) - partial_sum) / z[far] ** k, rtol=1e-12)
     complex_z = np.array([-2.0 + 3.0j, 0.5j, 5.0 - 1.0j])
     np.testing.assert_allclose(phi_functions(complex_z, 1)[1], np.expm1(complex_z) / complex_z, rtol=1e-13)
 
@@ -41,7 +48,17 @@ def test_weights_reduce_to_adams_bashforth_and_sum_to_phi1(order):
     np.testing.assert_allclose([float(b) for b in adams_weights(np.array(0.0), order)], ADAMS_BASHFORTH[order],
                                rtol=1e-14)
     z = np.array([-50.0, -3.0, -0.1, 0.4, 2.0])
-    np.testing.assert_allclose(sum(adams_weights(z, order)), phi_functions(z, 1)[1], rtol=1e-12)
+    weights = adams_weights(z, order)
+    np.testing.assert_allclose(sum(weights), phi_functions(z, 1)[1], rtol=1e-12)
+    # each weight against quadrature of its definition ∫_0^1 e^{z(1-s)} ℓ_j(s) ds, ℓ_j as a product
+    nodes = -np.arange(order)
+    for j in range(order):
+        def basis(s, j=j):
+            return np.prod([(s - nodes[i]) / (nodes[j] - nodes[i]) for i in range(order) if i != j])
+        for zi, weight in zip(z, weights[j], strict=True):
+            expected = quad(lambda s, zi=zi, basis=basis: np.exp(zi * (1 - s)) * basis(s), 0, 1, epsabs=0,
+                            epsrel=1e-13)[0]
+            assert weight == pytest.approx(expected, rel=1e-10, abs=1e-14)
 
 
 def test_exact_for_linear_problems_with_constant_forcing():
@@ -58,8 +75,9 @@ def test_exact_for_linear_problems_with_constant_forcing():
 
 @pytest.mark.parametrize("order", [2, 3, 4, 5, 6])
 def test_observed_order_against_cole_hopf(order):
-    study = burgers_time_study(dts=(0.08, 0.04, 0.02), scheme=f"etd-adams{order}")
-    assert abs(study["rate"] - order) < 0.3, study
+    scheme = f"etd-adams{order}"
+    study = burgers_time_study(dts=(0.08, 0.04, 0.02), scheme=scheme)
+    assert SCHEMES[scheme].order == order and abs(study["rate"] - order) < 0.3, study
 
 
 def test_ks_order_and_agreement_with_etdrk4():
@@ -98,7 +116,9 @@ def test_unknown_scheme_and_unstable_substeps_are_refused(tmp_path):
         ETDAdams(np.zeros(3), 0.1, order=7)
     with pytest.raises(BadInput, match=r"CFL 1\.470 > 0\.06 for etd-adams6"):
         generate("ks", tmp_path / "a.h5", progress=False, overrides={"scheme": "etd-adams6", "substeps": "2"})
-    with pytest.raises(BadInput, match="unknown scheme"):
+    with pytest.raises(BadInput, match="too large for stability"):  # the evaluation split's longer Δt
+        generate("ks", tmp_path / "c.h5", progress=False, overrides={"nt_eval": "400", "keep_eval": "100"})
+    with pytest.raises(BadInput, match="unknown time-stepping scheme"):
         generate("ks", tmp_path / "b.h5", progress=False, overrides={"scheme": "adams"})
     path = tmp_path / "ks.h5"
     generate("ks", path, progress=False, overrides={
