@@ -27,7 +27,6 @@ average is recorded with them).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -41,6 +40,7 @@ from pdesuite.errors import BadInput
 from pdesuite.recipes.base import Recipe
 from pdesuite.recipes.generate import make_recipe
 from pdesuite.solvers.spectral.ks import KSSolver, ks_initial_condition
+from pdesuite.training.trainer import _atomic_json
 
 NT, KEEP, N = 500, 140, 256  # LPSDA's KS training trajectories: 500 output times, the last 140 kept
 #: Generator settings timed by default (SCHEME:SUBSTEPS); each within its scheme's stability limit.
@@ -184,9 +184,7 @@ def main() -> None:
         print("no setting tried is as accurate as Radau on every trajectory; add more substeps")
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.json.with_name(f".{args.json.name}.tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    os.replace(tmp, args.json)
+    _atomic_json(result, args.json)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pdesuite.training.trainer import record_command
+
 MODELS = ("unet-mse", "pde-refiner")
 #: --tiny: a 64-point dataset and a 4-wide U-Net, to check the pipeline end to end in seconds
 TINY_DATA = ["--set", "nx=64", "--set", "t_end_train=40", "--set", "nt_train=200", "--set", "keep_train=40",
@@ -85,6 +87,7 @@ def main() -> None:
             if args.tiny and model == "pde-refiner":
                 validate += ["--uncertainty-samples", "2"]
             timing_file = folder / "cpu_seconds.json"
+            record_command(folder, train)
             if not (folder / "metrics.json").exists():
                 resume = (folder / "checkpoint.pt").exists()
                 seconds = run(["train", model, "-o", str(folder), "--resume", "-q"] if resume else train)
@@ -98,8 +101,7 @@ def main() -> None:
             row["cpu_seconds"].append(cpu)
             row["metrics"].append({key: metrics[key] for key in (
                 "correlation_time", "high_wavenumber_error", "high_wavenumber_error_absolute", "one_step_mse",
-                "timing", "step_seconds", "step", "trajectories", "model_steps") if key in metrics}
-                | ({"uncertainty": metrics["uncertainty"]} if "uncertainty" in metrics else {}))
+                "timing", "step_seconds", "step", "trajectories", "model_steps", "uncertainty") if key in metrics})
             curves.setdefault(model, []).append(metrics["correlation_mean"])
             spectrum = metrics["error_spectrum"]
             spectra.setdefault(model, []).append(spectrum["first_step"])

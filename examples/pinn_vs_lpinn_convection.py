@@ -33,7 +33,7 @@ def run(args: list[str]) -> None:
     subprocess.run(command, check=True)
 
 
-def train_and_validate(data: Path, folder: Path, train: list[str]) -> dict:
+def train_and_validate(folder: Path, train: list[str]) -> dict:
     """Train (or resume, or reuse a finished run of the same command) and validate; returns metrics.json."""
     record_command(folder, train)
     if not (folder / "metrics.json").exists():
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         help="a setting passed to both methods' training (repeatable)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    runs = {}  # (c, method, seed) -> (data, folder, train command)
+    runs = {}  # (c, method, seed) -> (folder, train command)
     for c in args.speeds:
         data = args.out / f"convection-c{c:g}.h5"
         if not data.exists():
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 train = ["train", method, "--data", str(data), "-o", str(folder), "--profile", args.profile,
                          "--seed", str(seed), "-q"] + (["--steps", str(args.steps)] if args.steps else [])
                 train += [item for setting in args.set for item in ("--set", setting)]
-                runs[c, method, seed] = (data, folder, train)
+                runs[c, method, seed] = (folder, train)
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {key: pool.submit(train_and_validate, *value) for key, value in runs.items()}
         metrics = {key: future.result() for key, future in futures.items()}
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             keys = [(c, method, seed) for seed in args.seeds]
             rows.append({"c": c, "method": method, "relative_l2": [metrics[k]["relative_l2"] for k in keys],
                          "lpinn_error": [metrics[k]["lpinn_error"] for k in keys],
-                         "commands": ["pdesuite " + " ".join(runs[k][2]) for k in keys]})
+                         "commands": ["pdesuite " + " ".join(runs[k][1]) for k in keys]})
     (args.out / "results.json").write_text(json.dumps(rows, indent=2))
     lines = ["| c | method | relative L2 (mean ± std) | LPINN norm (mean ± std) | seeds |", "|---|---|---|---|---|"]
     for r in rows:

@@ -31,7 +31,7 @@ import torch
 
 from pdesuite.errors import BadInput
 from pdesuite.nn.gaussians import GaussianEmbedding
-from pdesuite.nn.mlp import MLP, PeriodicEmbedding
+from pdesuite.nn.mlp import MLP
 from pdesuite.registry import SURROGATES
 from pdesuite.surrogates.pinn import HELMHOLTZ_WEIGHTS, PINN
 from pdesuite.surrogates.task import Task
@@ -80,16 +80,14 @@ class PIG(PINN):
         super().__init__(task, **config)
         c = self.config
         bounds = task.bounds()
-        periods = [task.period(a) for a in task.axes]
-        periodic = torch.tensor([p is not None for p in periods])
+        periodic = torch.tensor([p is not None for p in self.embed.periods])
         low = torch.tensor([bounds[a][0] for a in task.axes])
         high = torch.tensor([bounds[a][1] for a in task.axes])
         # non-periodic inputs are mapped onto [-1, 1] (σ₀ is relative to the box, whatever its physical
         # size: t ∈ [0, 10] for Klein-Gordon); periodic ones become (cos, sin) of their phase
         self.register_buffer("box_center", torch.where(periodic, 0.0, (low + high) / 2), persistent=False)
         self.register_buffer("box_scale", torch.where(periodic, 1.0, 2 / (high - low)), persistent=False)
-        # the PINN's networks are replaced: Gaussian features, then a tiny MLP
-        self.embed = PeriodicEmbedding(periods)
+        # the PINN's networks after its periodic embedding are replaced: Gaussian features, then a tiny MLP
         self.fourier = None
         d = self.embed.out_features
         self.gaussians = GaussianEmbedding(d, c["n_gaussians"], c["gaussian_features"], c["sigma"],

@@ -136,7 +136,7 @@ class PINN(CollocationSurrogate):
                 initial.append((velocity - task.spec.initial_velocity(X0, task.params)).pow(2).mean())
             if initial:
                 terms["ic"] = sum(initial)
-        if self._boundary is not None and not self.hard_axes:
+        if not self.hard_axes and self._boundary is not None:
             Xb, ub = self._boundary
             terms["bc"] = (self(Xb) - ub).pow(2).mean()
         weights = {"pde": c["pde_weight"], "ic": c["ic_weight"], "bc": c["bc_weight"]}

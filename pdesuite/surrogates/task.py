@@ -12,7 +12,7 @@ import torch
 from pdesuite.data.reader import open_dataset
 from pdesuite.errors import BadInput
 from pdesuite.nn.interpolation import TrigonometricInterpolant
-from pdesuite.surrogates.pdes import PDES, TORCH, PDESpec, problem_instance
+from pdesuite.surrogates.pdes import PDES, TORCH, PDESpec, _columns, problem_instance
 
 #: Relative precision of stored values (float32 with margin), for the initial-value interpolant.
 STORAGE_PRECISION = 1e-6
@@ -21,12 +21,12 @@ STORAGE_PRECISION = 1e-6
 class AnalyticInitial(torch.nn.Module):
     """A problem's ``initial(x, m)`` evaluated with torch: (N, d) -> (N, 1)."""
 
-    def __init__(self, problem, dim: int):
+    def __init__(self, problem):
         super().__init__()
-        self.problem, self.dim = problem, dim
+        self.problem = problem
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.problem.initial([x[:, i : i + 1] for i in range(self.dim)], TORCH)
+        return self.problem.initial(_columns(x, 0), TORCH)
 
 
 @dataclass
@@ -145,7 +145,7 @@ class Task:
         if not hasattr(problem, "initial"):
             raise BadInput(f"hard initial condition: {self.problem} has non-periodic axes and no analytic "
                            "initial condition (use the initial-condition loss)")
-        function = AnalyticInitial(problem, len(space))
+        function = AnalyticInitial(problem)
         points, values = self.initial_data()
         with torch.no_grad():
             predicted = function(torch.as_tensor(points[:, 1:], dtype=torch.float64)).numpy()

@@ -66,6 +66,12 @@ def _atomic_json(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def cpu_threads() -> int:
+    """torch intra-op threads for CPU work: 1, or PDESUITE_THREADS (two threads on a loaded 2-core
+    machine made a PINN step 25x slower)."""
+    return int(os.environ.get("PDESUITE_THREADS", "1"))
+
+
 def _distributed() -> tuple[int, int]:
     """(rank, world size); initialises torch.distributed under torchrun."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -179,7 +185,7 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
     if resolve_device(config["device"]).type == "cpu":
         # coordinate networks are small: intra-op threads mostly contend (measured 25x slower steps
         # with 2 threads on a loaded 2-core machine); PDESUITE_THREADS raises it
-        torch.set_num_threads(int(os.environ.get("PDESUITE_THREADS", "1")))
+        torch.set_num_threads(cpu_threads())
     for module in (random, np.random):
         module.seed(config["seed"])
     surrogate, task = build(config)

@@ -28,7 +28,6 @@ Plots: ``space_time.png`` (reference, prediction, error of test trajectory 0),
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -43,23 +42,23 @@ from pdesuite.validation import rollout as metrics
 HIGH_WAVENUMBER_FRACTION = 8  # high wavenumbers: mode index >= n_x / 8
 
 
-def rollout_split(surrogate, path, split: str = "test", seed: int = 0, limit: int | None = None,
-                  batch: int = 64, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Roll ``surrogate`` out over the trajectories of ``split`` (the first ``limit``).
+def rollout_split(surrogate, path, split: str = "test", seed: int = 0, batch: int = 64,
+                  data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Roll ``surrogate`` out over the trajectories of ``split``.
 
     Returns:
         {"prediction": (B, T, n_x), "reference": (B, T, n_x) (the predicted steps only),
-         "initial": (B, history, n_x), "conditions": (B, n_c), "step_seconds": float,
+         "initial": (B, history, n_x), "step_seconds": float,
          "seconds": wall time of the rollout, "data": the split (see `load_trajectories`)}.
     """
     data = load_trajectories(path, split, surrogate.name) if data is None else data
-    n = data["u"].shape[0] if limit is None else min(int(limit), data["u"].shape[0])
-    u = data["u"][:n, :: surrogate.time_step]
+    n = data["u"].shape[0]
+    u = data["u"][:, :: surrogate.time_step]
     h = surrogate.history
     if u.shape[1] <= h:
         raise BadInput(f"the {split} trajectories of {path} are too short for history {h} × time_step "
                        f"{surrogate.time_step}")
-    raw = np.stack([data["conditions"][name] for name in surrogate.condition_names], axis=1)[:n]
+    raw = np.stack([data["conditions"][name] for name in surrogate.condition_names], axis=1)
     initial, cond = torch.as_tensor(u[:, :h]), torch.as_tensor(raw)
     generator = torch.Generator().manual_seed(seed)
     started = time.perf_counter()
@@ -70,8 +69,8 @@ def rollout_split(surrogate, path, split: str = "test", seed: int = 0, limit: in
     seconds = time.perf_counter() - started
     prediction = torch.cat(parts).double().cpu().numpy()
     return {"prediction": prediction, "reference": u[:, h:].astype(np.float64), "initial": u[:, :h],
-            "conditions": raw, "seconds": seconds, "data": data,
-            "step_seconds": float(surrogate.time_step * np.mean(data["conditions"]["dt"][:n]))}
+            "seconds": seconds, "data": data,
+            "step_seconds": float(surrogate.time_step * np.mean(data["conditions"]["dt"]))}
 
 
 def solver_rollout(meta_params: dict, data: dict, start: np.ndarray, steps: int, time_step: int) -> dict[str, Any]:
@@ -97,14 +96,14 @@ def validate_rollouts(surrogate, config: dict, weights: Path, state: dict, outpu
                       uncertainty_samples: int | None = None) -> dict[str, Any]:
     """Metrics and plots of a trained autoregressive surrogate on its dataset's test split."""
     from pdesuite.data.reader import open_dataset
-    from pdesuite.training.trainer import _atomic_json
+    from pdesuite.training.trainer import _atomic_json, cpu_threads
 
     path = config["data"]
     meta = open_dataset(path)
     split = "test" if "test" in meta.splits else meta.splits[-1]
     threads = torch.get_num_threads()
     if surrogate.device.type == "cpu":  # the solver (numpy FFT) runs on one thread: time both alike
-        torch.set_num_threads(int(os.environ.get("PDESUITE_THREADS", "1")))
+        torch.set_num_threads(cpu_threads())
     try:
         run = rollout_split(surrogate, path, split, seed=seed)
         pred, ref = run["prediction"], run["reference"]

@@ -35,7 +35,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from pdesuite.solvers.spectral.etdrk4 import ETDRK4, _real_type
+from pdesuite.solvers.spectral.etdrk4 import ETDRK4, _real_type, complex_tensor
 
 #: ETDRK4 substeps per step while the history fills (the first q - 1 steps).
 STARTUP_SUBSTEPS = 8
@@ -118,10 +118,8 @@ class ETDAdams:
 
     def to_torch(self, device) -> None:
         """Hold the coefficients as complex128 torch tensors on ``device``; `step` then takes tensors."""
-        import torch
-
-        self.e = torch.as_tensor(np.asarray(self.e, dtype=np.complex128), device=device)
-        self.weights = [torch.as_tensor(np.asarray(w, dtype=np.complex128), device=device) for w in self.weights]
+        self.e = complex_tensor(self.e, device)
+        self.weights = [complex_tensor(w, device) for w in self.weights]
         self.startup.to_torch(device)
 
     def step(self, v: np.ndarray, nonlinear: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

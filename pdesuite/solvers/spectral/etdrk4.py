@@ -38,6 +38,13 @@ def _real_type(array: np.ndarray) -> type:
     return np.longdouble if array.dtype in (np.longdouble, np.clongdouble) else np.float64
 
 
+def complex_tensor(value, device):
+    """A coefficient array as a complex128 torch tensor on ``device`` (the steppers' `to_torch`)."""
+    import torch
+
+    return torch.as_tensor(np.asarray(value, dtype=np.complex128), device=device)
+
+
 def phi_coefficients(z: np.ndarray, contour_points: int = 32) -> tuple[np.ndarray, ...]:
     """(e^{z/2} - 1)/z and the three ETDRK4 weights divided by h, for an array of z = hL.
 
@@ -91,11 +98,8 @@ class ETDRK4:
 
     def to_torch(self, device) -> None:
         """Hold the coefficients as complex128 torch tensors on ``device``; `step` then takes tensors."""
-        import torch
-
         for name in ("e", "e2", "q", "w_v", "w_ab", "w_c"):
-            value = np.asarray(getattr(self, name), dtype=np.complex128)
-            setattr(self, name, torch.as_tensor(value, device=device))
+            setattr(self, name, complex_tensor(getattr(self, name), device))
 
     def step(self, v: np.ndarray, nonlinear: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """One step of size h from spectral state ``v``; ``nonlinear`` maps v to N(v) (to M(v) when
