@@ -17,7 +17,7 @@ metrics.json, and writes OUT/table.md (mean ± std over seeds) and OUT/results.j
 seed-averaged correlation curves and one-step error spectra of both models (PNG).
 
     .venv/bin/python examples/pde_refiner_ks.py --out examples-output/pde-refiner [--seeds 0 1 2]
-        [--samples 256] [--profile small] [--steps N]
+        [--samples 256] [--profile small|gpu|paper] [--steps N] [--device auto]
     .venv/bin/python examples/pde_refiner_ks.py --out /tmp/t --tiny   # a smoke run (seconds)
 """
 
@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--profile", default="small")
     parser.add_argument("--steps", type=int, help="training steps of both models (default: the profile's)")
     parser.add_argument("--tiny", action="store_true", help="a tiny dataset and network (smoke test)")
+    parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -81,7 +82,7 @@ def main() -> None:
         for seed in args.seeds:
             folder = args.out / f"{model}-s{seed}"
             train = ["train", model, "--data", str(data), "-o", str(folder), "--profile", args.profile,
-                     "--seed", str(seed), "--device", "cpu", "-q"]
+                     "--seed", str(seed), "--device", args.device, "-q"]
             train += TINY_TRAIN if args.tiny else (["--steps", str(args.steps)] if args.steps else [])
             validate = ["validate", str(folder), "-q"]
             if args.tiny and model == "pde-refiner":

@@ -111,13 +111,14 @@ def cmd_train(args) -> int:
 
     run_dir = Path(args.output)
     if args.resume:
-        summary = train(run_dir, resume=True, progress=_progress(args))
+        summary = train(run_dir, resume=True, progress=_progress(args), time_limit=args.time_limit)
     else:
         if not args.data:
             raise BadInput("train needs --data FILE (a dataset from 'pdesuite generate')")
         config = make_config(args.surrogate, args.data, profile=args.profile, steps=args.steps, device=args.device,
-                             seed=args.seed, dtype=args.dtype, amp=args.amp, overrides=_parse_set(args.set))
-        summary = train(run_dir, config, progress=_progress(args))
+                             seed=args.seed, dtype=args.dtype, amp=args.amp, overrides=_parse_set(args.set),
+                             tf32=args.tf32, compile=args.compile)
+        summary = train(run_dir, config, progress=_progress(args), time_limit=args.time_limit)
     announce(summary, run_dir, args.quiet or _rank() != 0)
     return 0
 
@@ -163,6 +164,18 @@ def cmd_chromatography(args) -> int:
     return commands.simulate(args) if args.action == "simulate" else commands.fit(args)
 
 
+def cmd_gpu_validation(args) -> int:
+    from pdesuite.gpu_validation import run_validation
+
+    result = run_validation(args.output, args.budget, smoke=args.smoke, device=args.device, work=args.work,
+                            parallel=args.parallel, seeds=args.seeds, stages=args.stages, compile=args.compile,
+                            command="pdesuite " + " ".join(sys.argv[1:]), quiet=args.quiet)
+    if not args.quiet:
+        states = ", ".join(f"{name} {stage['status']}" for name, stage in result["stages"].items())
+        print(f"gpu-validation: {states}; see {args.output / 'summary.md'}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from pdesuite.demo import run_demo
 
@@ -188,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", nargs="?", help="dataset name (pdesuite list datasets)")
     p.add_argument("-o", "--output", required=True, help="output .h5 file")
     p.add_argument("--from", dest="source", metavar="FILE", help="regenerate from FILE's stored metadata")
-    p.add_argument("--profile", help="recipe profile: small (CPU, default) or paper")
+    p.add_argument("--profile", help="recipe profile: small (CPU, default), gpu (where the recipe has one) or paper")
     p.add_argument("--samples", type=int, help="training samples (valid/test keep the recipe's proportions)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe parameter (repeatable)")
@@ -217,11 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("surrogate", help="surrogate name (pdesuite list surrogates)")
     p.add_argument("--data", help="dataset file (the reference the surrogate learns and is judged on)")
     p.add_argument("-o", "--output", required=True, help="run folder")
-    p.add_argument("--profile", default="small", help="small (CPU, default) or paper (GPU)")
+    p.add_argument("--profile", default="small", help="small (CPU, default), gpu (about 8 minutes on one H100) "
+                   "or paper")
     p.add_argument("--steps", type=int, help="Adam steps (overrides the profile)")
     p.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda")
     p.add_argument("--dtype", default="float32", help="float32 (default) or float64")
-    p.add_argument("--amp", action="store_true", help="bfloat16 autocast on GPU")
+    p.add_argument("--amp", action="store_true", help="bfloat16 autocast of the loss on GPU")
+    p.add_argument("--tf32", action="store_true", help="TF32 matrix products and convolutions on GPU "
+                   "(default: full float32)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the surrogate's networks")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help="stop at the first step boundary after SECONDS, with a checkpoint (--resume continues)")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and collocation points")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
     p.add_argument("--resume", action="store_true", help="continue the run in -o from its checkpoint")
@@ -241,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_chromatography(sub, common)
     sub.choices["chromatography"].set_defaults(func=cmd_chromatography)
+
+    from pdesuite.gpu_validation import add_parser as add_gpu_validation
+
+    add_gpu_validation(sub, common)
+    sub.choices["gpu-validation"].set_defaults(func=cmd_gpu_validation)
 
     p = sub.add_parser("demo", parents=[common], help="quickstart: small FEM dataset, plot and summary")
     p.add_argument("-o", "--output", default="demo-output", help="output folder (default demo-output/)")
@@ -280,9 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SolverError, MissingDependency) as exc:
         print(f"pdesuite: failed: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("pdesuite: interrupted; run the same command with --resume to continue", file=sys.stderr)
-        return 130
+        return 128 + getattr(exc, "signum", signal.SIGINT)
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         sys.stderr.close()
         return 0

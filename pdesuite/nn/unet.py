@@ -80,10 +80,12 @@ class ConditionEmbedding(nn.Module):
 class ResidualBlock(nn.Module):
     """GN → GELU → conv → GN·(1+scale)+shift → GELU → conv, plus a (1×1-projected) skip.
 
-    The second convolution starts at zero, so every block starts as its skip path.
+    With ``additive`` the condition is added before the second normalisation instead,
+    GN(h + W e) (PDEArena's blocks, `pdesuite.nn.unet_pdearena`). The second convolution starts at
+    zero, so every block starts as its skip path.
     """
 
-    def __init__(self, dim: int, c_in: int, c_out: int, emb_width: int, groups: int):
+    def __init__(self, dim: int, c_in: int, c_out: int, emb_width: int, groups: int, additive: bool = False):
         super().__init__()
         self.norm1 = nn.GroupNorm(_groups(c_in, groups), c_in)
         self.conv1 = _conv(dim, c_in, c_out)
@@ -92,16 +94,21 @@ class ResidualBlock(nn.Module):
         nn.init.zeros_(self.conv2.weight)
         nn.init.zeros_(self.conv2.bias)
         self.skip = nn.Identity() if c_in == c_out else _conv(dim, c_in, c_out, kernel=1)
-        self.film = nn.Linear(emb_width, 2 * c_out) if emb_width else None
+        self.additive = additive
+        self.film = nn.Linear(emb_width, (1 if additive else 2) * c_out) if emb_width else None
         self.act = nn.GELU()
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor | None) -> torch.Tensor:
         h = self.conv1(self.act(self.norm1(x)))
-        h = self.norm2(h)
-        if self.film is not None and emb is not None:
-            scale, shift = self.film(emb).chunk(2, dim=1)
-            shape = (*scale.shape, *([1] * (h.ndim - 2)))
-            h = h * (1 + scale.reshape(shape)) + shift.reshape(shape)
+        if self.film is None or emb is None:
+            h = self.norm2(h)
+        else:
+            e = self.film(emb).reshape(*emb.shape[:1], -1, *([1] * (h.ndim - 2)))
+            if self.additive:
+                h = self.norm2(h + e)
+            else:
+                scale, shift = e.chunk(2, dim=1)
+                h = self.norm2(h) * (1 + scale) + shift
         return self.conv2(self.act(h)) + self.skip(x)
 
 

@@ -49,12 +49,15 @@ import torch
 from torch import nn
 
 from pdesuite.errors import BadInput
+from pdesuite.nn.unet import UNet
+from pdesuite.nn.unet_pdearena import PDEArenaUNet, relative_to_cumulative
 from pdesuite.surrogates.base import Surrogate
 from pdesuite.surrogates.task import Task
 from pdesuite.training.ema import EMA
 
 #: Settings shared by the autoregressive surrogates (PDE-Refiner's KS configuration).
 AUTOREGRESSIVE_DEFAULTS: dict[str, Any] = {
+    "architecture": "modern",       # modern (pdesuite.nn.UNet) | pdearena (the authors' Unetmod, PDEArenaUNet)
     "hidden": 64,                   # U-Net base width (paper: Unetmod-1d-64)
     "channel_mults": [1, 2, 4, 16],  # widths relative to hidden (PDEArena's cumulative (1, 2, 2, 4))
     "blocks_per_level": 2,
@@ -71,6 +74,7 @@ AUTOREGRESSIVE_DEFAULTS: dict[str, Any] = {
 }
 
 CONDITIONS = ("dt", "dx", "nu")
+ARCHITECTURES = ("modern", "pdearena")
 
 
 class AutoregressiveSurrogate(Surrogate):
@@ -135,6 +139,14 @@ class AutoregressiveSurrogate(Surrogate):
             raise BadInput(f"{cls.name}: epochs must be a non-negative integer, got {c['epochs']!r}")
         if not c["channel_mults"] or any(int(m) != m or m < 1 for m in c["channel_mults"]):
             raise BadInput(f"{cls.name}: channel_mults must be a list of positive integers, got {c['channel_mults']}")
+        if c["architecture"] not in ARCHITECTURES:
+            raise BadInput(f"{cls.name}: unknown architecture {c['architecture']!r} "
+                           f"(known: {', '.join(ARCHITECTURES)})")
+        if c["architecture"] == "pdearena":
+            try:
+                relative_to_cumulative(c["channel_mults"])
+            except ValueError as exc:
+                raise BadInput(f"{cls.name}: the pdearena U-Net needs {exc}") from None
         if not 0 <= c["ema_decay"] < 1:
             raise BadInput(f"{cls.name}: ema_decay must lie in [0, 1), got {c['ema_decay']}")
         if not c["difference_weight"] > 0:
@@ -172,6 +184,17 @@ class AutoregressiveSurrogate(Surrogate):
         """u(t + Δ) (b, n_x) from the window (b, history, n_x) and scaled conditions (b, n_c)."""
 
     # -- helpers for subclasses ---------------------------------------------------------------------
+    def make_unet(self, in_channels: int, n_conditions: int) -> nn.Module:
+        """The configured U-Net (``architecture``) from ``in_channels`` states to one output state."""
+        c = self.config
+        if c["architecture"] == "pdearena":
+            return PDEArenaUNet(in_channels, 1, hidden=c["hidden"], cumulative_mults=relative_to_cumulative(
+                c["channel_mults"]), blocks_per_level=c["blocks_per_level"], n_conditions=n_conditions, dim=1,
+                norm_groups=c["norm_groups"])
+        return UNet(in_channels, 1, hidden=c["hidden"], channel_mults=c["channel_mults"],
+                    blocks_per_level=c["blocks_per_level"], n_conditions=n_conditions, dim=1,
+                    norm_groups=c["norm_groups"])
+
     def scale_conditions(self, raw: torch.Tensor) -> torch.Tensor:
         """Raw (b, n_c) dt, dx[, ν] -> [0, 10] over the training range."""
         return 5.0 + 5.0 * (raw.to(self.cond_center) - self.cond_center) / self.cond_half

@@ -49,7 +49,7 @@ class Surrogate(nn.Module, ABC):
     name: ClassVar[str]
     description: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
-    profiles: ClassVar[dict[str, dict[str, Any]]] = {"small": {}, "paper": {}}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {"small": {}, "gpu": {}, "paper": {}}
     #: Needs a PDE residual for the task's problem (Task.from_dataset rejects problems without one).
     physics: ClassVar[bool] = True
     #: Name of `validation_error`'s value (log.jsonl, best.pt); lower is better.
@@ -94,6 +94,13 @@ class Surrogate(nn.Module, ABC):
     @abstractmethod
     def predict_grid(self) -> np.ndarray:
         """The prediction on the task's grid, shaped like ``task.reference``."""
+
+    def compile_networks(self) -> None:
+        """`torch.compile` every trainable sub-module in place (`nn.Module.compile`, so the state-dict
+        keys, checkpoints and --resume are unchanged); the trainer's ``--compile``."""
+        for module in self.children():
+            if any(p.requires_grad for p in module.parameters()):
+                module.compile()
 
     def fix_collocation(self) -> None:  # noqa: B027 - optional hook
         """Freeze the current collocation points (L-BFGS needs a fixed objective)."""

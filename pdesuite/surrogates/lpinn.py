@@ -68,6 +68,10 @@ class LPINN(CollocationSurrogate):
                   # Burgers: clipping tames the steep gradients near the forming shock (measured, C = 0 / 2:
                   # 7.6e-3 / 2.5e-3 against 1.0e-2 / 3.9e-3 without; docs/training.md)
                   "problems": {"burgers": {"grad_clip": 1.0}}},
+        # one GPU session (docs/gpu.md): the paper's network and point count, exact initial values
+        "gpu": {"width": 50, "depth": 5, "n_collocation": 12800, "adam_steps": 20000, "lbfgs_steps": 100,
+                "lr": 0.01, "val_every": 1000, "checkpoint_every": 1000, "log_every": 100, "hard_ic": True,
+                "problems": {"burgers": {"grad_clip": 1.0}}},
         "paper": {"width": 50, "depth": 5, "n_collocation": 12800, "adam_steps": 100000, "lbfgs_steps": 100,
                   "lr": 0.01, "val_every": 1000, "checkpoint_every": 1000, "log_every": 100},
     }

@@ -47,7 +47,6 @@ from torch import nn
 
 from pdesuite.diffusion.parameterization import to_x0
 from pdesuite.errors import BadInput
-from pdesuite.nn.unet import UNet
 from pdesuite.registry import SURROGATES
 from pdesuite.surrogates.autoregressive import AUTOREGRESSIVE_DEFAULTS, AutoregressiveSurrogate
 from pdesuite.surrogates.unet_mse import PROFILES
@@ -76,6 +75,7 @@ class PDERefiner(AutoregressiveSurrogate):
                                           "uncertainty_samples": 0}  # pdesuite validate: S >= 2 extra rollouts
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "small": {**PROFILES["small"], "uncertainty_samples": 4},
+        "gpu": {**PROFILES["gpu"], "uncertainty_samples": 4},
         "paper": {**PROFILES["paper"], "num_refinement_steps": 3, "min_noise_std": 4e-7, "uncertainty_samples": 8},
     }
     extra_conditions: ClassVar[int] = 1
@@ -104,10 +104,7 @@ class PDERefiner(AutoregressiveSurrogate):
         return c
 
     def build_network(self, n_conditions: int) -> nn.Module:
-        c = self.config
-        return UNet(self.history + 1, 1, hidden=c["hidden"], channel_mults=c["channel_mults"],
-                    blocks_per_level=c["blocks_per_level"], n_conditions=n_conditions, dim=1,
-                    norm_groups=c["norm_groups"])
+        return self.make_unet(self.history + 1, n_conditions)
 
     def _step_condition(self, cond: torch.Tensor, k: torch.Tensor | int) -> torch.Tensor:
         K = int(self.config["num_refinement_steps"])

@@ -59,6 +59,10 @@ class PINN(CollocationSurrogate):
                   "problems": {"helmholtz-2d": {**HELMHOLTZ_WEIGHTS, "hard_bc": True},
                                # as the LPINN's small profile, so the convection comparison is like for like
                                "convection": {"hard_ic": True}}},
+        # one GPU session (docs/gpu.md): the paper's network and point count, 2/5 of its Adam steps
+        "gpu": {"width": 50, "depth": 5, "n_collocation": 10000, "adam_steps": 20000, "lbfgs_steps": 500,
+                "val_every": 1000, "checkpoint_every": 1000, "log_every": 100,
+                "problems": {"helmholtz-2d": {**HELMHOLTZ_WEIGHTS, "hard_bc": True}, "convection": {"hard_ic": True}}},
         "paper": {"width": 50, "depth": 5, "n_collocation": 10000, "adam_steps": 50000, "lbfgs_steps": 1000,
                   "val_every": 1000, "checkpoint_every": 1000, "log_every": 100,
                   "problems": {"helmholtz-2d": HELMHOLTZ_WEIGHTS}},

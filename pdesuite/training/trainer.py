@@ -24,7 +24,9 @@ import json
 import math
 import os
 import random
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,43 @@ from pdesuite.surrogates.task import Task
 
 class TrainingError(SolverError):
     """Training diverged (NaN or exploding loss); the last good checkpoint is kept."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT/SIGTERM ended training at a step boundary, after a checkpoint there (``signum``: which)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _StopRequests:
+    """Turns SIGINT/SIGTERM during training into a request to stop at the next step boundary.
+
+    The step in flight finishes and is checkpointed, so ``--resume`` continues exactly as after an
+    uninterrupted run (raising KeyboardInterrupt inside a step would checkpoint half of it). A second
+    signal stops at once, keeping the last periodic checkpoint. Only the main thread can own signal
+    handlers; elsewhere (a test's worker thread) signals keep their previous meaning.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum, frame) -> None:  # noqa: ARG002
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __enter__(self) -> _StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -84,8 +123,17 @@ def _distributed() -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
+def set_float32_precision(tf32: bool) -> None:
+    """float32 matrix products and convolutions on the GPU: full precision, or TF32 (10-bit mantissa)
+    where ``tf32``. Set explicitly both ways: cuDNN convolutions default to TF32, which cannot
+    represent PDE-Refiner's smallest noise level (std 6.3e-4) next to an O(1) signal."""
+    torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
+    torch.backends.cudnn.allow_tf32 = bool(tf32)
+
+
 def build(config: dict) -> tuple[Any, Task]:
     """Rebuild task and surrogate from a run's config.json content."""
+    set_float32_precision(config.get("tf32", False))
     cls = SURROGATES.get(config["surrogate"])
     settings = config["settings"]
     task = Task.from_dataset(config["data"], split=settings["split"], index=settings["index"],
@@ -97,8 +145,13 @@ def build(config: dict) -> tuple[Any, Task]:
 
 def make_config(name: str, data: str | os.PathLike, profile: str = "small", steps: int | None = None,
                 device: str = "auto", seed: int = 0, dtype: str = "float32", amp: bool = False,
-                overrides: dict[str, str] | None = None) -> dict:
-    """The run configuration: surrogate defaults, then profile, then --steps, then --set."""
+                overrides: dict[str, str] | None = None, tf32: bool = False, compile: bool = False) -> dict:
+    """The run configuration: surrogate defaults, then profile, then --steps, then --set.
+
+    ``amp`` (bfloat16 autocast of the loss), ``tf32`` (TF32 matrix products and convolutions) and
+    ``compile`` (`torch.compile` of the surrogate's networks) are GPU speed settings; each changes the
+    arithmetic, so each is recorded in the configuration and kept on --resume.
+    """
     from pdesuite.data.reader import open_dataset
     from pdesuite.recipes.base import _coerce
 
@@ -122,7 +175,8 @@ def make_config(name: str, data: str | os.PathLike, profile: str = "small", step
         settings[key] = _coerce(key, text, settings[key])
     cls.resolve_config(settings)
     return {"surrogate": name, "data": str(Path(data).resolve()), "profile": profile, "seed": seed,
-            "device": device, "dtype": dtype, "amp": bool(amp), "settings": settings,
+            "device": device, "dtype": dtype, "amp": bool(amp), "tf32": bool(tf32), "compile": bool(compile),
+            "settings": settings,
             "dataset_provenance": {k: meta.attrs.get(k) for k in ("dataset", "problem", "seed", "created", "params")}}
 
 
@@ -151,12 +205,18 @@ def _set_rng_state(state: dict, generator: torch.Generator) -> None:
 
 
 def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool = False, progress: bool = True,
-          stop_at: int | None = None) -> dict:
+          stop_at: int | None = None, time_limit: float | None = None, warmup_steps: int = 0) -> dict:
     """Train into ``run_dir`` (new: ``config`` from `make_config`; ``resume``: continue from checkpoint).
 
     ``stop_at`` ends the run after that many steps in total (as an interruption would; used by tests).
-    Returns a summary (steps, final loss, best validation error).
+    ``time_limit`` (seconds of this call) ends it at the first step boundary past that time, with a
+    checkpoint there, so ``--resume`` continues exactly; its clock starts after ``warmup_steps`` steps
+    (compilation, autotuning: throughput probes). SIGINT/SIGTERM also stop at a step boundary
+    (checkpoint, then `Interrupted`). Returns a summary (steps, final loss, best validation error,
+    and ``stopped``: why it ended before the planned steps, or None).
     """
+    if time_limit is not None and not time_limit > 0:
+        raise BadInput(f"--time-limit must be a positive number of seconds, got {time_limit}")
     from tqdm.auto import tqdm
 
     run_dir = Path(run_dir)
@@ -189,6 +249,8 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
     for module in (random, np.random):
         module.seed(config["seed"])
     surrogate, task = build(config)
+    if config.get("compile"):
+        surrogate.compile_networks()
     settings = surrogate.config  # the settings with defaults filled in (and derived ones, e.g. epochs -> steps)
     metric = surrogate.validation_metric
     generator = torch.Generator().manual_seed(config["seed"] + 1)
@@ -234,6 +296,8 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
                 if scheduler is not None and checkpoint["scheduler"] is not None:
                     scheduler.load_state_dict(checkpoint["scheduler"])
         _set_rng_state(checkpoint["rng"], generator)
+        if rank == 0:
+            _truncate_log(run_dir / "log.jsonl", state["step"])
 
     def save_checkpoint() -> None:
         if rank != 0:
@@ -277,12 +341,35 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
             torch.nn.utils.clip_grad_norm_(surrogate.parameters(), settings["grad_clip"])
         return terms
 
+    def stop_requested(stop: _StopRequests) -> str | None:
+        """Why to end after this step (a signal, the time limit), the same answer on every rank."""
+        if clock["limit_from"] is None and state["step"] >= first_step + warmup_steps:
+            clock["limit_from"] = time.perf_counter()
+        over = time_limit is not None and clock["limit_from"] is not None and \
+            time.perf_counter() - clock["limit_from"] >= time_limit
+        wanted = [stop.signum or 0, int(over)]
+        if world > 1:
+            import torch.distributed as dist
+
+            flags = torch.tensor(wanted, dtype=torch.int64)
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+            wanted = flags.tolist()
+            stop.signum = stop.signum or int(wanted[0]) or None
+        if wanted[0]:
+            return "signal"
+        return "time limit" if wanted[1] else None
+
     log = open(run_dir / "log.jsonl", "a") if rank == 0 else None  # noqa: SIM115 - closed in finally
     bar = tqdm(total=total, initial=state["step"], desc=f"train {config['surrogate']}", unit="step",
                disable=not progress or rank != 0)
     started = time.perf_counter()
+    first_step = state["step"]
+    clock = {"limit_from": started if warmup_steps == 0 else None}
     last_terms: dict[str, float] = {}
+    stopped = None
+    stop = _StopRequests()
     try:
+        stop.__enter__()
         while state["step"] < total and (stop_at is None or state["step"] < stop_at):
             phase = phase_of(state["step"])
             if optimizer is None or (phase == "lbfgs" and isinstance(optimizer, torch.optim.Adam)):
@@ -314,9 +401,10 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
             step = state["step"]
             record = None
             if step % settings["log_every"] == 0 or step == total:
+                elapsed = time.perf_counter() - started
                 record = {"step": step, "phase": phase, **last_terms,
                           "lr": optimizer.param_groups[0]["lr"],
-                          "steps_per_second": step / max(time.perf_counter() - started, 1e-9)}
+                          "steps_per_second": (step - first_step) / max(elapsed, 1e-9), "elapsed": elapsed}
             if step % settings["val_every"] == 0 or step == total:
                 record = record or {"step": step, "phase": phase, **last_terms}
                 record[metric] = validate()
@@ -325,22 +413,46 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
                 log.flush()
             if step % settings["checkpoint_every"] == 0 or step == total:
                 save_checkpoint()
-    except KeyboardInterrupt:
-        save_checkpoint()  # a clean step boundary: --resume continues exactly from here
-        raise
+            stopped = stop_requested(stop) if step < total else None
+            if stopped:
+                break
     finally:
+        stop.__exit__()
         bar.close()
         if log is not None:
             log.close()
-    if stop_at is not None and state["step"] < total:
-        save_checkpoint()
+    if state["step"] < total and (stopped or stop_at is not None):
+        save_checkpoint()  # a step boundary: --resume continues exactly from here
+    if stopped == "signal":
+        raise Interrupted(stop.signum)
     return {"steps": state["step"], "loss": last_terms.get("loss"), f"best_{metric}": state["best"],
-            "validation_metric": metric, "seconds": time.perf_counter() - started}
+            "validation_metric": metric, "seconds": time.perf_counter() - started, "stopped": stopped,
+            "total_steps": total}
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log lines written after the checkpoint being resumed (they are about to be redone)."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+    if len(kept) != len(lines):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text("".join(kept))
+        os.replace(tmp, path)
 
 
 def announce(summary: dict, run_dir: Path, quiet: bool) -> None:
-    if not quiet:
-        metric = summary.get("validation_metric", "relative_l2")
-        name = "relative L2" if metric == "relative_l2" else metric.replace("_", " ")
-        print(f"trained {summary['steps']} steps in {summary['seconds']:.1f} s: final loss {summary['loss']:.3e}, "
-              f"best {name} {summary[f'best_{metric}']:.3e} -> {run_dir}", file=sys.stdout)
+    if quiet:
+        return
+    metric = summary.get("validation_metric", "relative_l2")
+    name = "relative L2" if metric == "relative_l2" else metric.replace("_", " ")
+    if summary["loss"] is None:
+        print(f"{run_dir} has finished its {summary['steps']} steps; nothing to do (best {name} "
+              f"{summary[f'best_{metric}']:.3e})", file=sys.stdout)
+        return
+    line = (f"trained {summary['steps']} steps in {summary['seconds']:.1f} s: final loss {summary['loss']:.3e}, "
+            f"best {name} {summary[f'best_{metric}']:.3e} -> {run_dir}")
+    if summary.get("stopped") == "time limit":
+        line += f" (time limit reached before step {summary['total_steps']}; --resume continues)"
+    print(line, file=sys.stdout)

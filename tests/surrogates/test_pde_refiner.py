@@ -141,3 +141,34 @@ def test_ema_weights_are_used_and_saved(tiny_ks):
 def test_bad_settings(tiny_ks, settings, message):
     with pytest.raises(BadInput, match=message):
         make(PDERefiner, tiny_ks, **settings)
+
+
+#: one condition's embedding MLP at hidden 64: Linear(64, 256) + Linear(256, 256)
+CONDITION_MLP = 64 * 256 + 256 + 256 * 256 + 256
+
+
+@pytest.mark.parametrize(("cls", "paper_parameters"), [(UNetMSE, 53_841_601), (PDERefiner, 53_924_225)])
+def test_paper_profile_is_the_authors_unet_and_gpu_profile_its_half_width_copy(tiny_ks, cls, paper_parameters):
+    """`paper`: the authors' Unetmod-1d-64 (the refiner's 53,924,225 parameters as their module counts
+    with dt, dx and the refinement step; our data also condition on ν, constant in `ks`, which adds one
+    condition MLP); `gpu`: the same layout at hidden 32. Both build and take a training step."""
+    counts = {}
+    for profile in ("gpu", "paper"):
+        settings = {**cls.profile(profile), "val_trajectories": 1, "val_steps": 2, "batch_size": 2}
+        assert settings["architecture"] == "pdearena" and settings["norm_groups"] == 1
+        torch.manual_seed(0)
+        model = cls(Task.from_dataset(tiny_ks, physics=False), **settings)
+        counts[profile] = sum(p.numel() for p in model.net.parameters())
+        if profile == "gpu":
+            loss = model.loss(torch.Generator().manual_seed(0))["loss"]
+            loss.backward()
+            assert math.isfinite(loss.item())
+    assert counts["paper"] == paper_parameters + CONDITION_MLP
+    assert 13e6 < counts["gpu"] < 14e6
+
+
+def test_unknown_architecture_is_bad_input(tiny_ks):
+    with pytest.raises(BadInput, match="architecture"):
+        make(UNetMSE, tiny_ks, architecture="resnet")
+    with pytest.raises(BadInput, match="multiple"):
+        make(UNetMSE, tiny_ks, architecture="pdearena", channel_mults=[1, 3, 4])

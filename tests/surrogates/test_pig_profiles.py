@@ -51,10 +51,12 @@ def tiny_suite(tmp_path_factory):
     return paths
 
 
+@pytest.mark.parametrize("profile", ["gpu", "paper"])
 @pytest.mark.parametrize("method", ["pig", "pinn"])
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
-def test_paper_profile_builds_and_trains_two_steps(tmp_path, tiny_suite, dataset, method):
-    config = make_config(method, tiny_suite[dataset], profile="paper", device="cpu",
+def test_gpu_and_paper_profiles_build_and_train_two_steps(tmp_path, tiny_suite, dataset, method, profile):
+    """The gpu profile keeps the paper's mixtures and point counts (fewer steps)."""
+    config = make_config(method, tiny_suite[dataset], profile=profile, device="cpu",
                          overrides={"n_collocation": "64"})  # the architecture is the paper's, the points few
     problem = DATASETS[dataset][0]
     if method == "pig":
@@ -62,7 +64,11 @@ def test_paper_profile_builds_and_trains_two_steps(tmp_path, tiny_suite, dataset
     summary = train(tmp_path / "run", config, progress=False, stop_at=2)
     assert summary["steps"] == 2 and math.isfinite(summary["loss"])
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["profile"] == "paper"
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["profile"] == profile
+    if profile == "gpu":
+        settings = {**PIG.all_defaults(), **PIG.profile("gpu", problem)}
+        assert settings["n_collocation"] == PAPER[problem]["n_collocation"] if "n_collocation" in PAPER[problem] \
+            else settings["n_collocation"] == 10000
 
 
 @pytest.mark.parametrize("covariance", ["diagonal", "full"])

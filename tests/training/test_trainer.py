@@ -17,14 +17,6 @@ TINY = {"width": "8", "depth": "2", "n_collocation": "64", "adam_steps": "20", "
         "checkpoint_every": "5", "val_every": "5", "log_every": "1"}
 
 
-@pytest.fixture(scope="module")
-def heat_like(tmp_path_factory):
-    """u_t = 0.1 u_xx, u0 = sin x, periodic (the convection dataset at c = 0)."""
-    path = tmp_path_factory.mktemp("data") / "heat.h5"
-    generate("convection", path, progress=False, overrides={"c": "0", "nu": "0.1", "nt": "20", "nx": "64"})
-    return path
-
-
 def weights(run: Path, name: str = "checkpoint.pt") -> dict:
     return torch.load(run / name, weights_only=False)["model"]
 
