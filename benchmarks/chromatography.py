@@ -14,10 +14,11 @@ and linear kinetics (the regime where the Laplace solution is exact):
    forward model, made as cheap as it can be: areas and baseline eliminated by linear least squares
    (variable projection), one single-analyte FD solve per analyte and parameter perturbation.
 
-Reported: seconds of each route (best of 5 Laplace runs, 3 Laplace fits, 2 FD runs; one FD fit, BLAS
-on one thread), their ratio, errors, and both fits' estimates.
+Reported: seconds of each route as the median and range of ``--repeats`` runs (Laplace and FD
+chromatograms, Laplace fits; the FD fit, minutes long, runs once), BLAS on one thread; the ratios of
+the medians, errors, and both fits' estimates; the load average at the start and the end.
 
-    nice -n 10 .venv/bin/python benchmarks/chromatography.py [--quick] [--json FILE]
+    nice -n 10 .venv/bin/python benchmarks/chromatography.py [--quick] [--repeats 3] [-o FILE.json]
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from dataclasses import replace  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy.optimize import least_squares  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from _timing import spread, timed  # noqa: E402
 from chromatography_btex import BTEX, column  # noqa: E402
 
 from pdesuite.problems.chromatography import Analyte  # noqa: E402
@@ -48,13 +51,14 @@ from pdesuite.solvers.laplace.fitting import find_peaks, fit_chromatogram, initi
 TARGET = 1e-4
 
 
-def best_time(fn, repeats: int = 5) -> tuple[float, object]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+def timed_spread(fn, repeats: int) -> tuple[dict, object]:
+    """Median, range and all wall times of ``repeats`` calls of ``fn``, and its last result."""
+    times, out = timed(fn, repeats)
+    return spread(times), out
+
+
+def _range(t: dict, scale: float = 1.0, fmt: str = ".3g") -> str:
+    return f"{t['median'] * scale:{fmt}} [{t['min'] * scale:{fmt}}, {t['max'] * scale:{fmt}}]"
 
 
 def fd_fit(problem, t, y, guess, cells: int, rtol: float, max_nfev: int):
@@ -103,14 +107,21 @@ def fd_fit(problem, t, y, guess, cells: int, rtol: float, max_nfev: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two analytes (a short check of the script)")
-    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/chromatography.json"))
+    parser.add_argument("-o", "--json", type=Path, default=Path("benchmarks/results/chromatography.json"),
+                        help="result file (JSON; default %(default)s)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each chromatogram and Laplace fit "
+                        "(median and range reported; default 3)")
     parser.add_argument("--fit-budget", type=int, default=30, help="max residual evaluations of the FD fit")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
 
     problem = replace(column(BTEX[:2] if args.quick else BTEX), diffusion=0.0, q_m=np.inf)
     t = np.arange(0.0, problem.t_end + 0.1, 0.2)
     out: dict = {"problem": "BTEX column (examples/chromatography_btex.py), D = 0, linear kinetics",
-                 "analytes": [a.name for a in problem.analytes], "n_t": len(t), "target": TARGET}
+                 "analytes": [a.name for a in problem.analytes], "n_t": len(t), "target": TARGET,
+                 "created": datetime.now(UTC).isoformat(timespec="seconds"), "repeats": args.repeats,
+                 "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}}
 
     # -- 1. one chromatogram ------------------------------------------------------------------------
     reference = LaplaceColumn(problem, method="fourier", tol=1e-13).chromatogram(t)
@@ -123,36 +134,38 @@ def main() -> None:
 
     laplace = None
     for tol in (1e-4, 1e-5, 1e-6, 1e-8, 1e-10):
-        seconds, curve = best_time(lambda tol=tol: LaplaceColumn(problem, method="fourier", tol=tol).chromatogram(t))
+        timing, curve = timed_spread(lambda tol=tol: LaplaceColumn(problem, method="fourier", tol=tol).chromatogram(t),
+                              args.repeats)
         error = float(np.abs(curve - reference).max() / scale)
-        print(f"Laplace tol {tol:.0e}: {seconds * 1e3:8.2f} ms, error {error:.1e}")
+        print(f"Laplace tol {tol:.0e}: {_range(timing, 1e3, '.2f')} ms, error {error:.1e}")
         if error <= TARGET and laplace is None:
-            laplace = {"tol": tol, "seconds": seconds, "error": error}
+            laplace = {"tol": tol, "seconds": timing["median"], "timing": timing, "error": error}
     fd = None
     fd_runs = []
     for cells in (400, 800, 1600, 3200):
-        # best of two: the machine is shared, a single FD timing can be inflated several times
-        seconds, curve = best_time(lambda cells=cells: ColumnFD(problem, cells=cells, scheme="kappa3", rtol=1e-7,
-                                                                 atol=1e-10).solve(t).sum(axis=1), 2)
+        timing, curve = timed_spread(lambda cells=cells: ColumnFD(problem, cells=cells, scheme="kappa3", rtol=1e-7,
+                                                            atol=1e-10).solve(t).sum(axis=1), args.repeats)
         error = float(np.abs(curve - reference).max() / scale)
-        fd_runs.append({"cells": cells, "seconds": seconds, "error": error})
-        print(f"FD {cells:5d} cells: {seconds:8.2f} s, error {error:.1e}", flush=True)
+        fd_runs.append({"cells": cells, "seconds": timing["median"], "timing": timing, "error": error})
+        print(f"FD {cells:5d} cells: {_range(timing, 1, '.2f')} s, error {error:.1e}", flush=True)
         if error <= TARGET:
             fd = fd_runs[-1]
             break
     out.update(laplace=laplace, fd=fd, fd_runs=fd_runs)
     if laplace and fd:
         out["chromatogram_speedup"] = fd["seconds"] / laplace["seconds"]
-        print(f"one chromatogram at {TARGET:.0e}: Laplace {laplace['seconds'] * 1e3:.2f} ms, FD {fd['seconds']:.2f} s, "
-              f"ratio {out['chromatogram_speedup']:.0f}x")
+        print(f"one chromatogram at {TARGET:.0e}: Laplace {laplace['seconds'] * 1e3:.2f} ms, FD {fd['seconds']:.2f} s "
+              f"(medians), ratio {out['chromatogram_speedup']:.0f}x")
 
     # -- 2. one BTEX fit -------------------------------------------------------------------------------
     rng = np.random.default_rng(7)
     y = reference + 0.02 + 0.003 * scale * rng.standard_normal(len(t))
     names = [a.name for a in problem.analytes]
-    seconds, fit = best_time(lambda: fit_chromatogram(t, y, problem.hold_up_time, problem.injection,
-                                                      alpha=problem.alpha, n_peaks=len(names), names=names), 3)
-    print(f"Laplace fit: {seconds:.3f} s, {fit.nfev} evaluations")
+    fit_timing, fit = timed_spread(lambda: fit_chromatogram(t, y, problem.hold_up_time, problem.injection,
+                                                            alpha=problem.alpha, n_peaks=len(names), names=names),
+                                   args.repeats)
+    seconds = fit_timing["median"]
+    print(f"Laplace fit: {_range(fit_timing)} s, {fit.nfev} evaluations")
     guess = initial_guess(find_peaks(t, y, len(names)), problem.hold_up_time, problem.injection)
     cells = fd["cells"] if fd else 1600
     start = time.perf_counter()
@@ -168,10 +181,15 @@ def main() -> None:
         print(f"  {truth.name:13s} k_a {truth.k_a:8.4g}: Laplace {est.k_a:8.5g} ± {est.k_a_se:.2g}, "
               f"FD {rows[-1]['fd_k_a']:8.5g} | k_d {truth.k_d:6.4g}: Laplace {est.k_d:7.5g} ± {est.k_d_se:.2g}, "
               f"FD {kd:7.5g}")
-    out["fit"] = {"laplace_seconds": seconds, "laplace_nfev": fit.nfev, "fd_seconds": fd_seconds, "fd_cells": cells,
+    out["fit"] = {"laplace_seconds": seconds, "laplace_timing": fit_timing, "laplace_nfev": fit.nfev,
+                  "fd_seconds": fd_seconds, "fd_runs": 1, "fd_cells": cells,
                   "fd_single_analyte_solves": solves, "fd_status": int(result.status), "speedup": fd_seconds / seconds,
                   "rows": rows}
-    print(f"one BTEX fit: Laplace {seconds:.3f} s, FD {fd_seconds:.1f} s, ratio {fd_seconds / seconds:.0f}x")
+    print(f"one BTEX fit: Laplace {seconds:.3f} s (median), FD {fd_seconds:.1f} s (one run), "
+          f"ratio {fd_seconds / seconds:.0f}x")
+    out["machine"]["load_average_end"] = os.getloadavg()
+    print(f"load average {out['machine']['load_average'][0]:.2f} at the start, "
+          f"{out['machine']['load_average_end'][0]:.2f} at the end, on {os.cpu_count()} CPUs")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {args.json}")

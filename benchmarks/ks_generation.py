@@ -35,18 +35,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from _timing import spread, timed
 from scipy.integrate import solve_ivp
 
 from pdesuite.errors import BadInput
+from pdesuite.io import write_json
 from pdesuite.recipes.base import Recipe
 from pdesuite.recipes.generate import make_recipe
 from pdesuite.solvers.spectral.ks import KSSolver, ks_initial_condition
-from pdesuite.training.trainer import _atomic_json
 
 NT, KEEP, N = 500, 140, 256  # LPSDA's KS training trajectories: 500 output times, the last 140 kept
 #: Generator settings timed by default (SCHEME:SUBSTEPS); each within its scheme's stability limit.
@@ -110,23 +110,6 @@ def relative_errors(values: np.ndarray, reference: np.ndarray) -> list[float]:
     """Relative L2 error per trajectory, (B, T, N) against (B, T, N)."""
     reference = reference.astype(np.float64)
     return [float(np.linalg.norm(v - r) / np.linalg.norm(r)) for v, r in zip(values, reference, strict=True)]
-
-
-def timed(function, repeats: int) -> tuple[list[float], np.ndarray]:
-    """Wall times of ``repeats`` calls of ``function`` and its (last) result."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return times, result
-
-
-def spread(seconds: list[float], per: int) -> dict:
-    """Median and range of per-item times (``per`` items per call)."""
-    values = np.asarray(seconds) / per
-    return {"median": float(np.median(values)), "min": float(values.min()), "max": float(values.max()),
-            "runs": values.tolist()}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -251,7 +234,7 @@ def main(argv: list[str] | None = None) -> dict:
             print("no setting tried is as accurate as Radau on every trajectory; add more substeps")
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_json(result, args.json)
+    write_json(result, args.json)
     return result
 
 

@@ -5,24 +5,33 @@ self-convergence in space, inviscid enstrophy drift, mean vorticity, time error 
 speed. Smoke: projection of an analytic field, divergence after stepping, mass drift (refinement and
 full PDEArena runs, both back-traces), mirror symmetry, speed.
 
-Run: ``.venv/bin/python benchmarks/ns2d_smoke_verification.py`` (about two minutes on one core);
-writes benchmarks/results/ns2d_smoke_verification.{json,md}.
+Timings (seconds per step per sample) are the median and range of ``--repeats`` runs, with the load
+average recorded. No ratios, so no baseline.
+
+    .venv/bin/python benchmarks/ns2d_smoke_verification.py [--repeats 3] [-o FILE.json]
+
+(about two minutes on one core) writes FILE.json and FILE.md (default
+benchmarks/results/ns2d_smoke_verification.{json,md}).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import time
+import os
+import platform
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from _timing import spread, timed
 
 from pdesuite.problems.ns2d import NS2D
 from pdesuite.problems.smoke import Smoke
 from pdesuite.solvers.fd.smoke import SmokeSolver
 from pdesuite.solvers.spectral.ns2d import NS2DSolver
 
-RESULTS = Path(__file__).parent / "results"
+DEFAULT_OUTPUT = Path("benchmarks/results/ns2d_smoke_verification.json")
 
 
 def rate(h, errors) -> float:
@@ -36,7 +45,7 @@ def taylor_green(problem: NS2D, n: int, dt: float, t_end: float = 1.0) -> float:
     return float(np.max(np.abs(w - exact)) / np.max(np.abs(exact)))
 
 
-def ns2d_figures() -> dict:
+def ns2d_figures(repeats: int = 3) -> dict:
     out = {}
     cases = {
         "viscous-forced (nu=0.05, A=1, U=0)": (NS2D(nu=0.05, forcing_amplitude=1.0), [0.025, 0.0125, 0.00625]),
@@ -91,14 +100,13 @@ def ns2d_figures() -> dict:
     for n, batch, dt in ((64, 8, 0.01), (256, 4, 0.0025)):
         w0 = np.stack([fno.initial_vorticity(np.random.default_rng(i), n) for i in range(batch)])
         solver = NS2DSolver(fno, n, dt)
-        start = time.perf_counter()
-        solver.solve(w0, np.array([20 * dt]))
-        speed[f"{n}^2, batch {batch}"] = (time.perf_counter() - start) / 20 / batch
+        seconds, _ = timed(lambda solver=solver, w0=w0, dt=dt: solver.solve(w0, np.array([20 * dt])), repeats)
+        speed[f"{n}^2, batch {batch}"] = spread(np.asarray(seconds) / 20 / batch)
     out["ns2d_seconds_per_step_per_sample"] = speed
     return out
 
 
-def smoke_figures() -> dict:
+def smoke_figures(repeats: int = 3) -> dict:
     out = {}
     problem = Smoke()
     solver = SmokeSolver(problem, 32, 32, 1.5)
@@ -124,13 +132,12 @@ def smoke_figures() -> dict:
     for backtrace in ("midpoint", "euler"):
         for n in (32, 64, 128):
             s = np.stack([problem.initial_smoke(np.random.default_rng(i), n, n) for i in range(4)])
-            start = time.perf_counter()
-            res = SmokeSolver(problem, n, n, 1.5, backtrace=backtrace).solve(
-                s, list(range(0, 65, 8)), buoyancy_y=np.linspace(0.2, 0.5, 4))
-            elapsed = time.perf_counter() - start
+            seconds, res = timed(lambda s=s, n=n, backtrace=backtrace: SmokeSolver(
+                problem, n, n, 1.5, backtrace=backtrace).solve(s, list(range(0, 65, 8)),
+                                                               buoyancy_y=np.linspace(0.2, 0.5, 4)), repeats)
             mass = res["s"].sum(axis=(2, 3))
             full[f"{backtrace} {n}^2"] = {"max_rel_drift": float(np.abs(mass / mass[:, :1] - 1).max()),
-                                          "seconds_per_step_per_sample": elapsed / 64 / 4}
+                                          "seconds_per_step_per_sample": spread(np.asarray(seconds) / 64 / 4)}
     out["mass_drift_64_steps_dt1.5"] = full
 
     sym = problem.initial_smoke(np.random.default_rng(3), 32, 32)
@@ -156,7 +163,8 @@ def markdown(results: dict) -> str:
               f"(Δt = 0.04, 0.02, 0.01; order {ns['inviscid_enstrophy_drift_t2']['rate']:.2f}).", "",
               f"FNO setting, 64², t = 10: mean vorticity max {ns['fno_mean_vorticity_drift_t10']:.1e}; "
               f"relative L2 error against Δt = 0.0025: {ns['fno_time_error_t10_vs_dt0.0025']}.", "",
-              f"Seconds per step per sample: {ns['ns2d_seconds_per_step_per_sample']}.", "",
+              "Seconds per step per sample (median [range] of " + str(results["repeats"]) + " runs): "
+              + "; ".join(f"{k}: {_timing(v)}" for k, v in ns["ns2d_seconds_per_step_per_sample"].items()) + ".", "",
               "## smoke", "",
               f"Relative divergence after 64 steps (32²): {sm['divergence_after_64_steps_relative']:.1e}; "
               f"mirror asymmetry after 64 steps: {sm['mirror_asymmetry_after_64_steps']:.1e}.", "",
@@ -165,19 +173,41 @@ def markdown(results: dict) -> str:
     for backtrace, rows in sm["mass_drift_t24_dt_prop_dx"].items():
         lines.append(f"| {backtrace} | " + " | ".join(f"{r['mean_rel_drift']:.2%}" for r in rows) + " |")
     lines += ["", "64 steps of Δt = 1.5 (the PDEArena run), max over 4 samples and 9 records:", "",
-              "| run | max relative mass drift | s per step per sample |", "|---|---|---|"]
+              "| run | max relative mass drift | s per step per sample (median [range]) |", "|---|---|---|"]
     for name, row in sm["mass_drift_64_steps_dt1.5"].items():
-        lines.append(f"| {name} | {row['max_rel_drift']:.2%} | {row['seconds_per_step_per_sample']:.4f} |")
+        lines.append(f"| {name} | {row['max_rel_drift']:.2%} | {_timing(row['seconds_per_step_per_sample'])} |")
+    machine = results["machine"]
+    lines += ["", f"Run {results['created']} on {machine['cpus']} CPUs, load average "
+              f"{machine['load_average'][0]:.2f} at the start and {machine['load_average_end'][0]:.2f} at the end."]
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    results = {"ns2d": ns2d_figures(), "smoke": smoke_figures()}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ns2d_smoke_verification.json").write_text(json.dumps(results, indent=1))
+def _timing(t: dict) -> str:
+    return f"{t['median']:.4f} [{t['min']:.4f}, {t['max']:.4f}]"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each speed measurement (median and "
+                        "range reported; default 3)")
+    parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT,
+                        help="result file (JSON; the Markdown summary goes beside it; default %(default)s)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    results = {"benchmark": "benchmarks/ns2d_smoke_verification.py",
+               "created": datetime.now(UTC).isoformat(timespec="seconds"), "repeats": args.repeats,
+               "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_average": os.getloadavg()}}
+    results["ns2d"] = ns2d_figures(args.repeats)
+    results["smoke"] = smoke_figures(args.repeats)
+    results["machine"]["load_average_end"] = os.getloadavg()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=1))
     text = markdown(results)
-    (RESULTS / "ns2d_smoke_verification.md").write_text(text)
+    args.output.with_suffix(".md").write_text(text)
     print(text)
+    print(f"wrote {args.output} and {args.output.with_suffix('.md')}")
+    return results
 
 
 if __name__ == "__main__":

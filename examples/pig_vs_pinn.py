@@ -7,7 +7,8 @@
     Allen-Cahn     u_t = 1e-4 u_xx + 5(u - u³), x periodic, t ∈ [0, 1]   (allen-cahn; the known hard case)
 
 Both methods train with the same budget on each problem: the same number of Adam steps (no L-BFGS),
-the same number of collocation points (redrawn every step), the same loss (PDE + initial +
+the same number of collocation points (PIG: uniform, redrawn every step; PINN: its default, one fixed
+Hammersley set), the same loss (PDE + initial +
 boundary terms and weights, from the `small` profiles) and the same validation schedule; only the
 function representation differs (PIG: trainable Gaussians + a 16-wide MLP; PINN: a 4 × 32 tanh MLP).
 Each (problem, method) runs for every seed; the script runs the exact `pdesuite` commands it prints

@@ -13,7 +13,9 @@ import signal
 import sys
 from pathlib import Path
 
-from pdesuite.errors import BadInput, MissingDependency, SolverError
+from pdesuite.errors import BadInput, Interrupted, MissingDependency, SolverError
+from pdesuite.io import json_value
+from pdesuite.settings import parse_assignments
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,16 +23,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise BadInput(f"{self.prog}: {message}")
-
-
-def _parse_set(items: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"--set expects key=value, got {item!r}")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def _progress(args) -> bool:
@@ -64,14 +56,14 @@ def cmd_generate(args) -> int:
             raise BadInput("--from rebuilds a file from its own metadata; do not combine it with a dataset "
                            "name, --profile, --samples, --seed or --set")
         path = regenerate(args.source, args.output, overwrite=args.overwrite, resume=args.resume, workers=args.workers,
-                          progress=_progress(args), export_xdmf=args.export_xdmf, command=command)
+                          progress=_progress(args), export_xdmf=args.export_xdmf, command=command, force=args.force)
     else:
         if not args.dataset:
             raise BadInput("generate needs a DATASET name or --from FILE (see 'pdesuite list datasets')")
         path = generate(args.dataset, args.output, profile=args.profile or "small", samples=args.samples,
-                        seed=0 if args.seed is None else args.seed, overrides=_parse_set(args.set),
+                        seed=0 if args.seed is None else args.seed, overrides=parse_assignments(args.set),
                         workers=args.workers, overwrite=args.overwrite, resume=args.resume,
-                        export_xdmf=args.export_xdmf,
+                        export_xdmf=args.export_xdmf, force=args.force,
                         progress=_progress(args), command=command)
     if not args.quiet and _rank() == 0:
         from pdesuite.data import validate_dataset
@@ -87,7 +79,7 @@ def cmd_inspect(args) -> int:
 
     summary = validate_dataset(args.file)
     if args.json:
-        print(json.dumps(summary, indent=2, default=str))
+        print(json.dumps(summary, indent=2, default=json_value))
         return 0
     attrs = summary["attrs"]
     print(f"{args.file}: valid pdesuite dataset v{attrs['format_version']}")
@@ -111,13 +103,20 @@ def cmd_train(args) -> int:
 
     run_dir = Path(args.output)
     if args.resume:
-        summary = train(run_dir, resume=True, progress=_progress(args), time_limit=args.time_limit)
+        from pdesuite.training.trainer import resume_config
+
+        fixed = {"profile": args.profile, "seed": args.seed, "dtype": args.dtype, "device": args.device,
+                 "amp": args.amp or None, "tf32": args.tf32 or None, "compile": args.compile or None}
+        config = resume_config(run_dir, surrogate=args.surrogate, data=args.data, steps=args.steps,
+                               overrides=parse_assignments(args.set), fixed=fixed)
+        summary = train(run_dir, config, resume=True, progress=_progress(args), time_limit=args.time_limit)
     else:
         if not args.data:
             raise BadInput("train needs --data FILE (a dataset from 'pdesuite generate')")
-        config = make_config(args.surrogate, args.data, profile=args.profile, steps=args.steps, device=args.device,
-                             seed=args.seed, dtype=args.dtype, amp=args.amp, overrides=_parse_set(args.set),
-                             tf32=args.tf32, compile=args.compile)
+        config = make_config(args.surrogate, args.data, profile=args.profile or "small", steps=args.steps,
+                             device=args.device or "auto", seed=0 if args.seed is None else args.seed,
+                             dtype=args.dtype or "float32", amp=args.amp, overrides=parse_assignments(args.set),
+                             tf32=args.tf32, compile=args.compile, force=args.force)
         summary = train(run_dir, config, progress=_progress(args), time_limit=args.time_limit)
     announce(summary, run_dir, args.quiet or _rank() != 0)
     return 0
@@ -128,23 +127,16 @@ def cmd_validate(args) -> int:
 
     if args.uncertainty_samples is not None and (args.uncertainty_samples < 0 or args.uncertainty_samples == 1):
         raise BadInput(f"--uncertainty-samples must be 0 (off) or at least 2, got {args.uncertainty_samples}")
-    result = validate_run(args.run, data=args.data, output=args.output, seed=args.seed,
-                          uncertainty_samples=args.uncertainty_samples)
+    evaluation = validate_run(args.run, data=args.data, output=args.output, seed=args.seed,
+                              uncertainty_samples=args.uncertainty_samples)
     if not args.quiet:
+        for note in evaluation.notes:
+            print(f"pdesuite: note: {note}", file=sys.stderr)
         out = Path(args.output or args.run)
-        if "correlation_time" in result:  # a rollout of a one-step surrogate
-            times = result["correlation_time"]
-            line = ", ".join(f"corr > {th} for {times[th]['steps']} steps ({times[th]['seconds']:.1f} s)"
-                             for th in ("0.8", "0.9", "0.95"))
-            line += f"; high-wavenumber error {result['high_wavenumber_error']:.3e}"
-            if "speedup" in result["timing"]:
-                line += f"; {result['timing']['speedup']:.1f}x faster than the solver"
-        else:
-            line = ", ".join(f"{k} {result[k]:.3e}" for k in ("relative_l2", "lpinn_error", "max_error")
-                             if k in result)
-        print(f"{result['surrogate']} ({result['weights']}, step {result['step']}): {line}")
-        plots = " and ".join(str(out / name) for name in result.get("plots", ["prediction.png"]))
-        print(f"wrote {out / 'metrics.json'} and {plots}")
+        p = evaluation.provenance
+        print(f"{p['surrogate']} ({p['weights']}, step {p['step']}): {evaluation.summary}")
+        files = [out / "metrics.json", *(out / name for name in evaluation.figures)]
+        print("wrote " + ", ".join(str(f) for f in files[:-1]) + (" and " if len(files) > 1 else "") + str(files[-1]))
     return 0
 
 
@@ -191,8 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("list", parents=[common], help="list problems, datasets, surrogates or samplers")
-    p.add_argument("kind", nargs="?", choices=["problems", "datasets", "surrogates", "samplers"])
+    p = sub.add_parser("list", parents=[common], help="list problems, datasets, surrogates, samplers, plans or "
+                       "evaluators")
+    p.add_argument("kind", nargs="?", choices=["problems", "datasets", "surrogates", "samplers", "plans", "evaluators"])
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("generate", parents=[common], help="generate a named reference dataset",
@@ -209,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--resume", action="store_true", help="continue an interrupted generation (its partial file)")
     p.add_argument("--export-xdmf", metavar="DIR", help="also write each solution as XDMF for ParaView")
+    p.add_argument("--force", action="store_true", help="skip the memory/disk check (or PDESUITE_FORCE=1)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("inspect", parents=[common], help="validate a dataset file and summarise it")
@@ -230,20 +224,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("surrogate", help="surrogate name (pdesuite list surrogates)")
     p.add_argument("--data", help="dataset file (the reference the surrogate learns and is judged on)")
     p.add_argument("-o", "--output", required=True, help="run folder")
-    p.add_argument("--profile", default="small", help="small (CPU, default), gpu (about 8 minutes on one H100) "
+    p.add_argument("--profile", help="small (CPU, default), gpu (about 8 minutes on one H100) "
                    "or paper")
     p.add_argument("--steps", type=int, help="Adam steps (overrides the profile)")
-    p.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda")
-    p.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    p.add_argument("--device", help="auto (cuda when available; default), cpu or cuda")
+    p.add_argument("--dtype", help="float32 (default) or float64")
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast of the loss on GPU")
     p.add_argument("--tf32", action="store_true", help="TF32 matrix products and convolutions on GPU "
                    "(default: full float32)")
     p.add_argument("--compile", action="store_true", help="torch.compile the surrogate's networks")
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="stop at the first step boundary after SECONDS, with a checkpoint (--resume continues)")
-    p.add_argument("--seed", type=int, default=0, help="seed for weights and collocation points")
+    p.add_argument("--seed", type=int, help="seed for weights and collocation points (default 0)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
-    p.add_argument("--resume", action="store_true", help="continue the run in -o from its checkpoint")
+    p.add_argument("--force", action="store_true", help="skip the memory check (or PDESUITE_FORCE=1)")
+    p.add_argument("--resume", action="store_true", help="continue the run in -o from its checkpoint (more steps "
+                   "or another learning rate may be given; other settings must match the run's)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("validate", parents=[common], help="evaluate a trained surrogate against its reference")
@@ -273,10 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _rank() -> int:
-    """This process's MPI rank when launched by mpiexec (0 otherwise)."""
-    from pdesuite.recipes.generate import _mpi_world
+    """This process's rank when launched by torchrun (RANK) or mpiexec (0 otherwise): only rank 0 prints."""
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
+        return int(os.environ["RANK"])
+    from pdesuite.recipes.generate import mpi_world
 
-    comm = _mpi_world()
+    comm = mpi_world()
     return 0 if comm is None else comm.rank
 
 
@@ -287,7 +285,7 @@ def _version() -> str:
 
 
 def _sigterm(signum, frame):  # noqa: ARG001
-    raise KeyboardInterrupt
+    raise Interrupted(signum)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,11 +85,11 @@ def surrogate_demo(output: Path, say, quiet: bool) -> dict:
 
 def plot_sample(points, cells, u, exact, png: Path) -> None:
     """Three panels on the mesh: FEM solution, exact solution, pointwise error."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.tri import Triangulation
+
+    from pdesuite.io import pyplot, save_figure
+
+    plt = pyplot()
 
     tri = Triangulation(points[:, 0], points[:, 1], cells)
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), constrained_layout=True)
@@ -101,5 +101,4 @@ def plot_sample(points, cells, u, exact, png: Path) -> None:
         ax.set_title(title)
         fig.colorbar(image, ax=ax, shrink=0.85)
     fig.suptitle("helmholtz-bumps: $-\\Delta u + u = f$, test sample 0")
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    save_figure(fig, png, dpi=110)

@@ -16,3 +16,12 @@ class SolverError(RuntimeError):
 
 class MissingDependency(ImportError):
     """An optional heavy dependency (dolfinx, torch_geometric) is not importable."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The work was stopped by a signal (SIGINT, SIGTERM) after leaving a resumable state (a
+    checkpoint at a step boundary, a partial dataset file). The CLI exits with 128 + ``signum``."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

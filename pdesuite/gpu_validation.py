@@ -20,6 +20,7 @@ the fallback), so whatever finished is validated and kept.
 4. ``convection``: PINN and LPINN at the papers' point counts on convection c = 30.
 5. ``throughput``: steps/s of the refiner's U-Net and of a PINN in float32, TF32, bfloat16 autocast and
    with torch.compile, one at a time (what the flags buy on this GPU).
+6. ``insr``: INSR (`gpu` profile: the paper's 240 steps, up to 3000 iterations each) on 1D advection.
 
 OUT receives at most four files, small enough to bring back from a lent machine: ``summary.md`` (the
 tables), ``summary.json`` (every number, each stage's commands and timings, the machine),
@@ -53,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from pdesuite.errors import BadInput
+from pdesuite.io import RunFolder, write_atomic, write_json, write_text
 
 #: What the run imports: missing ones stop it before any work (one line, exit 2).
 REQUIRED_PACKAGES = ("numpy", "torch", "h5py", "scipy", "matplotlib", "tqdm")
@@ -73,6 +75,7 @@ class Sizes:
     max_refiner_steps: int | None           # cap on the sized step count (None: the profile's)
     min_refiner_steps: int                  # fewer fit in the budget: the comparison is skipped
     probe_seconds: float                    # side-by-side probe of the refiner runs
+    probe_log_every: int                    # its log interval (steps): the rate is read from two log lines
     validate_reserve: float                 # seconds kept for validating the refiner runs
     ks_benchmark: list[str]                 # benchmarks/ks_generation.py options
     pig: dict[str, tuple[list[str], list[str]]]  # dataset -> (generate options, train options)
@@ -81,6 +84,7 @@ class Sizes:
     pinn_steps: list[str]                   # `--steps` of the pinn/lpinn runs ([]: the profile's)
     throughput_seconds: float
     throughput_modes: tuple[str, ...]
+    insr: tuple[list[str], list[str]]       # (`generate advection` options, `train insr` options)
 
 
 GPU_SIZES = Sizes(
@@ -89,6 +93,7 @@ GPU_SIZES = Sizes(
     max_refiner_steps=None,
     min_refiner_steps=1500,
     probe_seconds=12.0,
+    probe_log_every=10,
     validate_reserve=90.0,
     ks_benchmark=["--batch", "1024", "--cpu-batch", "32", "--runs", "etd-adams5:32", "etdrk4:96", "--repeats", "3"],
     pig={"pig-helmholtz": (["--profile", "paper", "--set", "a1=1", "--set", "a2=4"], []),
@@ -100,6 +105,7 @@ GPU_SIZES = Sizes(
     pinn_steps=[],
     throughput_seconds=8.0,
     throughput_modes=("fp32", "tf32", "bf16", "compile"),
+    insr=(["--profile", "gpu"], []),
 )
 
 SMOKE_SIZES = Sizes(
@@ -111,7 +117,8 @@ SMOKE_SIZES = Sizes(
                     "--set", "checkpoint_every=4", "--set", "log_every=2"],
     max_refiner_steps=8,
     min_refiner_steps=2,
-    probe_seconds=1.5,
+    probe_seconds=3.0,
+    probe_log_every=2,
     validate_reserve=12.0,
     ks_benchmark=["--batch", "2", "--cpu-batch", "2", "--runs", "etd-adams5:32", "--repeats", "1"],
     pig={"pig-helmholtz": (["--set", "n=8"], ["--set", "n_collocation=64", "--set", "n_gaussians=16",
@@ -122,6 +129,7 @@ SMOKE_SIZES = Sizes(
     pinn_steps=["--steps", "4"],
     throughput_seconds=1.0,
     throughput_modes=("fp32", "tf32"),
+    insr=(["--set", "steps=3", "--set", "nx=101"], ["--set", "stage_steps=10", "--set", "n_points=64"]),
 )
 
 
@@ -231,10 +239,7 @@ class Run:
 
 # -- helpers ----------------------------------------------------------------------------------------
 def read_log(run_dir: Path) -> list[dict]:
-    path = run_dir / "log.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip().endswith("}")]
+    return RunFolder(run_dir).read_log()
 
 
 def steady_rate(records: list[dict], after_step: int = 0) -> float | None:
@@ -318,7 +323,8 @@ def stage_refiner(run: Run, until: float) -> dict:
         return {"status": "skipped", "reason": f"budget too small: the comparison needs at least {needed:.0f} s "
                                                f"more, {max(0.0, run.remaining(until)):.0f} s left"}
     probes = {f"{m}-s{s}": command(m, s, run.work / "probe" / f"{m}-s{s}",
-                                   ["--steps", "1000000", "--set", "log_every=10", "--set", "val_every=100000000",
+                                   ["--steps", "1000000", "--set", f"log_every={sizes.probe_log_every}",
+                                    "--set", "val_every=100000000",
                                     "--set", "checkpoint_every=100000000"])
               for m in models for s in run.seeds}
     shutil.rmtree(run.work / "probe", ignore_errors=True)
@@ -447,6 +453,24 @@ def stage_throughput(run: Run, until: float) -> dict:
     return {"status": "done" if complete else "partial", "results": result}
 
 
+def stage_insr(run: Run, until: float) -> dict:
+    options, train_options = run.sizes.insr
+    data = generate(run, "advection", "advection", options, until)
+    if data is None:
+        return {"status": "failed", "reason": "generating the advection data failed"}
+    runs = {"insr-advection": run.pdesuite("train", "insr", "--data", str(data), "-o",
+                                           str(run.work / "runs" / "insr-advection"), "--profile", "gpu", "--seed", "0",
+                                           "--device", run.device, "-q", *train_options)}
+    results = train_and_validate(run, runs, until, validate_reserve=15 if run.device != "cpu" else 8)
+    entry = results["insr-advection"]
+    metrics = entry.get("metrics") or {}
+    table = [{"steps_done": metrics.get("steps_done"), "steps": metrics.get("steps"),
+              "relative_l2": metrics.get("relative_l2"), "final_peak": (metrics.get("peak") or [None])[-1],
+              "seconds_per_step": metrics.get("seconds_per_step")}]
+    complete = bool(metrics) and metrics.get("steps_done") == metrics.get("steps")
+    return {"status": "done" if complete else "partial", "runs": results, "table": table}
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
@@ -456,11 +480,12 @@ class Stage:
 
 
 STAGES = (
-    Stage("refiner", "PDE-Refiner vs MSE U-Net on KS (gpu profiles)", 0.66, stage_refiner),
+    Stage("refiner", "PDE-Refiner vs MSE U-Net on KS (gpu profiles)", 0.62, stage_refiner),
     Stage("ks-generation", "KS generation: torch on the GPU vs numpy on the CPU", 0.05, stage_ks_generation),
     Stage("pig-suite", "PIG on the PIG suite (gpu profile)", 0.13, stage_pig),
     Stage("convection", "PINN and LPINN on convection c = 30 (gpu profiles)", 0.07, stage_convection),
-    Stage("throughput", "steps/s: float32, TF32, bfloat16, torch.compile", 0.09, stage_throughput),
+    Stage("throughput", "steps/s: float32, TF32, bfloat16, torch.compile", 0.07, stage_throughput),
+    Stage("insr", "INSR on 1D advection (gpu profile: 240 steps, 3000 iterations each)", 0.07, stage_insr),
 )
 
 
@@ -471,7 +496,8 @@ def measure_throughput(surrogate: str, data: Path, device: str, seconds: float, 
     ``output`` is rewritten after every mode (a probe stopped at its deadline keeps the modes it did)."""
     import torch
 
-    from pdesuite.training.trainer import Interrupted, _atomic_json, make_config, train
+    from pdesuite.errors import Interrupted
+    from pdesuite.training.trainer import make_config, train
 
     fixed = {"log_every": "5", "val_every": "100000000", "checkpoint_every": "100000000"}
     warmup = 10  # steps before the clock starts (compilation happens in the first one or two)
@@ -504,7 +530,7 @@ def measure_throughput(surrogate: str, data: Path, device: str, seconds: float, 
             for values in result["modes"].values():
                 if base and values.get("steps_per_second"):
                     values["speedup_vs_fp32"] = values["steps_per_second"] / base
-            _atomic_json(result, output)
+            write_json(result, output)
     return result
 
 
@@ -535,9 +561,7 @@ def machine() -> dict:
 
 def write_summary(run: Run) -> None:
     """summary.json and summary.md in OUT (atomically: a cut run keeps the last complete summary)."""
-    from pdesuite.training.trainer import _atomic_json
-
-    _atomic_json(run.results, run.out / "summary.json")
+    write_json(run.results, run.out / "summary.json")
     lines = [f"# GPU validation ({run.results['machine'].get('gpu', 'no GPU: ' + run.device)})", "",
              f"Command: `{run.results['command']}`  ", f"Started {run.results['started']}; budget {run.budget:g} s; "
              f"commit {run.results['machine'].get('commit')}; torch {run.results['machine']['torch']}.", ""]
@@ -572,6 +596,10 @@ def write_summary(run: Run) -> None:
             lines += ["| method | steps | rel. L2 | train s |", "|---|---|---|---|"]
             lines += [f"| {r['method']} | {r['steps']} | {_fmt(r['relative_l2'])} | {r['seconds']:.0f} |"
                       for r in result["table"]]
+        elif stage.name == "insr" and result.get("table"):
+            lines += ["| steps done | rel. L2 | final peak (exact 1) | s / step |", "|---|---|---|---|"]
+            lines += [f"| {r['steps_done']} of {r['steps']} | {_fmt(r['relative_l2'])} | {_fmt(r['final_peak'])} | "
+                      f"{_fmt(r['seconds_per_step'])} |" for r in result["table"]]
         elif stage.name == "throughput" and result.get("results"):
             lines += ["| network | mode | steps/s | vs float32 | first 10 steps (s) |", "|---|---|---|---|---|"]
             for name, r in result["results"].items():
@@ -580,9 +608,7 @@ def write_summary(run: Run) -> None:
                                  f"{_fmt(m.get('speedup_vs_fp32'))} | {_fmt(m.get('warmup_seconds'))} |"
                                  if "error" not in m else f"| {name} | {mode} | failed: {m['error'][:80]} | | |")
         lines.append("")
-    tmp = run.out / ".summary.md.tmp"
-    tmp.write_text("\n".join(lines))
-    os.replace(tmp, run.out / "summary.md")
+    write_text("\n".join(lines), run.out / "summary.md")
 
 
 def _fmt(value) -> str:
@@ -591,15 +617,15 @@ def _fmt(value) -> str:
 
 def archive(run: Run) -> Path:
     """results.tar.gz: everything in the work folder but checkpoints and data (at most MAX_FILE_BYTES)."""
-    target = run.out / "results.tar.gz"
-    tmp = run.out / ".results.tar.gz.tmp"
     skip = {".pt", ".h5", ".partial"}
-    with tarfile.open(tmp, "w:gz") as tar:
-        for path in sorted(run.work.rglob("*")):
-            if path.is_file() and path.suffix not in skip and tmp.stat().st_size < MAX_FILE_BYTES - 2**20:
-                tar.add(path, arcname=str(path.relative_to(run.work)))
-    os.replace(tmp, target)
-    return target
+
+    def write(tmp: Path) -> None:
+        with tarfile.open(tmp, "w:gz") as tar:
+            for path in sorted(run.work.rglob("*")):
+                if path.is_file() and path.suffix not in skip and tmp.stat().st_size < MAX_FILE_BYTES - 2**20:
+                    tar.add(path, arcname=str(path.relative_to(run.work)))
+
+    return write_atomic(run.out / "results.tar.gz", write)
 
 
 def run_validation(out: Path, budget: float, smoke: bool = False, device: str = "auto", work: Path | None = None,

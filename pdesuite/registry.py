@@ -42,6 +42,10 @@ class Registry:
 
         return decorator
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (a script's or test's own registration, when it is done with it)."""
+        self._entries.pop(name, None)
+
     def _load(self) -> None:
         if not self._loaded:
             self._loaded = True
@@ -74,6 +78,7 @@ PROBLEMS = Registry(
         "pdesuite.problems.navier_stokes",
         "pdesuite.problems.ks",
         "pdesuite.problems.convection",
+        "pdesuite.problems.advection",
         "pdesuite.problems.burgers",
         "pdesuite.problems.allen_cahn",
         "pdesuite.problems.pig",
@@ -91,6 +96,7 @@ DATASETS = Registry(
         "pdesuite.recipes.cylinder_flow",
         "pdesuite.recipes.ks",
         "pdesuite.recipes.convection",
+        "pdesuite.recipes.advection",
         "pdesuite.recipes.burgers",
         "pdesuite.recipes.allen_cahn",
         "pdesuite.recipes.pig",
@@ -107,6 +113,7 @@ SURROGATES = Registry(
         "pdesuite.surrogates.pig",
         "pdesuite.surrogates.unet_mse",
         "pdesuite.surrogates.pde_refiner",
+        "pdesuite.surrogates.insr",
     ],
 )
 SAMPLERS = Registry(
@@ -119,9 +126,16 @@ SAMPLERS = Registry(
         "pdesuite.diffusion.dpm_solver",
         "pdesuite.diffusion.dpm_solver_pp",
         "pdesuite.diffusion.unipc",
-        "pdesuite.diffusion.momentum",
+        "pdesuite.diffusion.plms_hb",
+        "pdesuite.diffusion.ghvb",
+        "pdesuite.diffusion.dpm_solver_pp_hb",
         "pdesuite.diffusion.edm_heun",
     ],
 )
 
-ALL = {"problems": PROBLEMS, "datasets": DATASETS, "surrogates": SURROGATES, "samplers": SAMPLERS}
+PLANS = Registry("optimisation plan", ["pdesuite.training.plans"])
+EVALUATORS = Registry("evaluator", ["pdesuite.validation.field", "pdesuite.validation.rollout",
+                                    "pdesuite.validation.time_stepping"])
+
+ALL = {"problems": PROBLEMS, "datasets": DATASETS, "surrogates": SURROGATES, "samplers": SAMPLERS, "plans": PLANS,
+       "evaluators": EVALUATORS}

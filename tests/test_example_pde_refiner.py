@@ -19,6 +19,6 @@ def test_pde_refiner_example_tiny(tmp_path):
     assert "pdesuite train pde-refiner" in table and "pdesuite generate ks" in table
     metrics = json.loads((tmp_path / "pde-refiner-s0" / "metrics.json").read_text())
     assert metrics["model_steps"] == 19 and len(metrics["correlation_mean"]) == 19  # 80 stored steps / 4, minus 1
-    assert metrics["timing"]["solver_seconds"] > 0 and "uncertainty" in metrics
+    assert metrics["timing"]["surrogate_seconds"] > 0 and "uncertainty" in metrics
     for name in ("correlation.png", "error_spectra.png"):
         assert (tmp_path / name).stat().st_size > 5000

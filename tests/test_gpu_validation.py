@@ -37,14 +37,15 @@ def brought_back(out: Path) -> list[Path]:
 
 def test_smoke_runs_every_stage(tmp_path):
     out = tmp_path / "out"
-    result = run_script("--smoke", "-o", out, "--work", tmp_path / "work", "--budget", "150")
+    result = run_script("--smoke", "-o", out, "--work", tmp_path / "work", "--budget", "400")  # a loaded machine
     assert result.returncode == 0, result.stderr[-2000:]
     assert [f.name for f in brought_back(out)] == ["gpu-validation.log", "results.tar.gz", "summary.json",
                                                     "summary.md"]
     summary = json.loads((out / "summary.json").read_text())
     stages = summary["stages"]
     assert {name: stage["status"] for name, stage in stages.items()} == {
-        "refiner": "done", "ks-generation": "done", "pig-suite": "done", "convection": "done", "throughput": "done"}
+        "refiner": "done", "ks-generation": "done", "pig-suite": "done", "convection": "done", "throughput": "done",
+        "insr": "done"}
     refiner = stages["refiner"]
     assert 2 <= refiner["steps"] <= 8  # sized by the probe, capped at the smoke size
     assert all(rate > 0 for rate in refiner["probe_steps_per_second_side_by_side"].values())
@@ -59,6 +60,7 @@ def test_smoke_runs_every_stage(tmp_path):
     assert {row["method"] for row in stages["convection"]["table"]} == {"pinn", "lpinn"}
     modes = stages["throughput"]["results"]["pde-refiner"]["modes"]
     assert set(modes) == {"fp32", "tf32"} and modes["fp32"]["steps_per_second"] > 0
+    assert stages["insr"]["table"][0]["steps_done"] == 3 and stages["insr"]["table"][0]["relative_l2"] > 0
     assert summary["machine"]["torch"] and summary["device"] == "cpu"
     text = (out / "summary.md").read_text()
     assert "PDE-Refiner / MSE high-correlation time" in text and "| pig-helmholtz |" in text

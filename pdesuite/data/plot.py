@@ -12,15 +12,15 @@ from pathlib import Path
 
 from pdesuite.data.reader import open_dataset
 from pdesuite.errors import BadInput
+from pdesuite.io import save_figure
 
 
 def plot_sample(path: str | os.PathLike, output: str | os.PathLike, split: str | None = None, index: int = 0,
                 field: str | None = None) -> Path:
     """Write a PNG of sample ``index`` of ``split`` (default: the first split present)."""
-    import matplotlib
+    from pdesuite.io import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     data = open_dataset(path)
     split = split or data.splits[0]
@@ -87,9 +87,9 @@ def plot_sample(path: str | os.PathLike, output: str | os.PathLike, split: str |
         raise BadInput(f"cannot plot samples of shape {u.shape}")
     fig.suptitle(title)
     output = Path(output)
-    fig.savefig(output, dpi=90)
-    plt.close(fig)
-    return output
+    if not output.suffix:  # matplotlib would append .png itself: report the file really written
+        output = output.with_suffix(".png")
+    return save_figure(fig, output, dpi=90)
 
 
 def _times(n_t: int) -> list[int]:

@@ -26,8 +26,8 @@ def open_h5(path: str | os.PathLike) -> h5py.File:
         raise BadInput(f"{path} is not a readable HDF5 file (corrupt or truncated: {reason})") from None
 
 
-def _json_attr(attrs, key, default=None):
-    value = attrs.get(key, default)
+def decode_json(value):
+    """An HDF5 attribute value: bytes decoded, JSON text parsed (other text returned as is)."""
     if isinstance(value, bytes):
         value = value.decode()
     if isinstance(value, str):
@@ -36,6 +36,11 @@ def _json_attr(attrs, key, default=None):
         except json.JSONDecodeError:
             return value
     return value
+
+
+def json_attr(attrs, key, default=None):
+    """``attrs[key]`` decoded (`decode_json`), or ``default``."""
+    return decode_json(attrs.get(key, default))
 
 
 @dataclass
@@ -81,8 +86,13 @@ class DatasetFile:
                 raise BadInput(f"{self.path} has no split {split!r} (has: {[s for s in SPLITS if s in f]})")
             group = f[split]
             out = {key: group[key][()] for key in group}
-            out["param_names"] = _json_attr(group["params"].attrs, "names", [])
+            out["param_names"] = json_attr(group["params"].attrs, "names", [])
         return out
+
+    def shape(self, name: str) -> tuple[int, ...] | None:
+        """The shape of the array at ``name`` (e.g. "train/u") without reading it; None if absent."""
+        with h5py.File(self.path, "r") as f:
+            return tuple(f[name].shape) if name in f else None
 
     def coordinates(self) -> dict[str, np.ndarray]:
         """Root coordinates present: t, x, y, z and mesh points/cells."""
@@ -97,7 +107,7 @@ class DatasetFile:
 def open_dataset(path: str | os.PathLike) -> DatasetFile:
     """Open a dataset file (validated lightly: readable, with decodable root attributes)."""
     with open_h5(path) as f:
-        attrs = {key: _json_attr(f.attrs, key) for key in f.attrs}
+        attrs = {key: json_attr(f.attrs, key) for key in f.attrs}
     if attrs.get("format") != "pdesuite-dataset":
         raise BadInput(f"{path} is not a pdesuite dataset (format attribute {attrs.get('format')!r})")
     return DatasetFile(Path(path), attrs)

@@ -17,7 +17,8 @@ class FieldDataset(Dataset):
     """Samples of ``/{split}/u`` as tensors, read lazily (one chunk per sample).
 
     Each item is a dict with ``u`` (n_t, *spatial, n_fields) and ``params`` (n_params,), plus the
-    split's extra per-sample arrays. The HDF5 handle is opened per worker process.
+    split's extra per-sample arrays (strings, e.g. prompts, as Python str). The HDF5 handle is opened
+    per worker process.
 
     Args:
         path: Dataset file.
@@ -47,7 +48,12 @@ class FieldDataset(Dataset):
         group = self._file[self.split]
         item = {}
         for key in self._keys:
-            value = np.asarray(group[key][index])
+            value = group[key][index]
+            kind = getattr(getattr(value, "dtype", None), "kind", "")
+            if isinstance(value, bytes | str) or kind in "OSU" and kind:
+                item[key] = value.decode() if isinstance(value, bytes) else str(value)  # a prompt, a label
+                continue
+            value = np.asarray(value)
             if np.issubdtype(value.dtype, np.floating):
                 item[key] = torch.as_tensor(value, dtype=self.dtype)
             elif np.issubdtype(value.dtype, np.number):

@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from pdesuite.data.format import FORMAT, FORMAT_VERSION, REQUIRED_ATTRS, SPLITS
-from pdesuite.data.reader import _json_attr, open_h5
+from pdesuite.data.reader import json_attr, open_h5
 from pdesuite.errors import BadInput
 
 
@@ -24,9 +24,16 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
 
     with open_h5(path) as f:
         try:
-            attrs = {key: _json_attr(f.attrs, key) for key in f.attrs}
+            attrs = {key: json_attr(f.attrs, key) for key in f.attrs}
             if attrs.get("format") != FORMAT:
                 fail(f"not a pdesuite dataset (format attribute {attrs.get('format')!r})")
+            unfinished = {s: f[s]["_done"][()] for s in SPLITS if s in f and "_done" in f[s]}
+            if "_identity" in attrs or unfinished:
+                written = sum(int(done.sum()) for done in unfinished.values())
+                total = sum(done.size for done in unfinished.values())
+                fail(f"incomplete: the file of a generation still running or interrupted ({written} of {total} "
+                     f"samples written; the finished file appears under the target name, an interrupted one "
+                     f"continues with --resume)")
             if attrs.get("format_version") != FORMAT_VERSION:
                 fail(f"unsupported format_version {attrs.get('format_version')!r} (this reader: {FORMAT_VERSION})")
             missing = [key for key in REQUIRED_ATTRS if key not in attrs]
@@ -71,7 +78,7 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
                 if tuple(u.shape) != expected:
                     fail(f"/{split}/u has shape {tuple(u.shape)}, expected {expected} "
                          f"(samples, t, {'nodes' if has_mesh else 'grid'}, fields)")
-                names = _json_attr(params.attrs, "names", None)
+                names = json_attr(params.attrs, "names", None)
                 if names is None or params.shape != (n, len(names)):
                     fail(f"/{split}/params shape {params.shape} does not match its names {names}")
                 info = {"samples": n, "u_shape": list(u.shape), "dtype": str(u.dtype),
@@ -90,7 +97,7 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
             summary["coordinates"] = {key: list(f[key].shape) for key in ("t", "x", "y", "z") if key in f}
             if has_mesh:
                 summary["mesh"] = {"points": list(f["mesh/points"].shape), "cells": list(f["mesh/cells"].shape),
-                                   "cell_type": _json_attr(f["mesh/cells"].attrs, "cell_type", "?")}
+                                   "cell_type": json_attr(f["mesh/cells"].attrs, "cell_type", "?")}
             return summary
         except (OSError, KeyError, RuntimeError) as exc:  # truncated data inside a readable header
             fail(f"unreadable content ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})")

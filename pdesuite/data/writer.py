@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import h5py
@@ -18,24 +17,11 @@ import numpy as np
 
 from pdesuite.data.format import COMPRESSION, FORMAT, FORMAT_VERSION
 from pdesuite.errors import BadInput
+from pdesuite.io import FileLock, check_output_path
 
 
 def partial_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial")
-
-
-def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
-    """Fail early (BadInput) when ``path`` exists without ``overwrite`` or its folder is not writable."""
-    path = Path(path)
-    if path.is_dir():
-        raise BadInput(f"output {path} is a directory; give a file name")
-    if path.exists() and not overwrite:
-        raise BadInput(f"output {path} exists; pass --overwrite to replace it")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise BadInput(f"output folder {folder} does not exist")
-    check_writable_folder(folder)
-    return path
 
 
 def check_partial(path: Path, resume: bool, overwrite: bool) -> None:
@@ -52,16 +38,6 @@ def check_partial(path: Path, resume: bool, overwrite: bool) -> None:
                        "or --overwrite to start again")
 
 
-def check_writable_folder(folder: Path, what: str = "output folder") -> None:
-    """BadInput unless a file can be created in ``folder`` (os.access is no guide for root or
-    read-only mounts, so this tries)."""
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".pdesuite-probe-"):
-            pass
-    except OSError:
-        raise BadInput(f"{what} {folder} is not writable") from None
-
-
 class DatasetWriter:
     """Write a dataset file sample by sample.
 
@@ -70,6 +46,9 @@ class DatasetWriter:
         attrs: Root attributes (provenance); ``params`` and ``fields`` may be dicts/lists (stored as JSON).
         overwrite: Replace an existing target on success.
         resume: Continue the partial file of an interrupted run (same dataset, ``params`` and seed).
+
+    The target path is locked (`pdesuite.io.FileLock`) from construction to the end of the
+    with-block: another process writing it is refused with its PID.
 
     Usage:
         with DatasetWriter(path, attrs) as w:
@@ -82,7 +61,14 @@ class DatasetWriter:
     def __init__(self, path: str | os.PathLike, attrs: dict, overwrite: bool = False, resume: bool = False):
         self.path = check_output_path(path, overwrite)
         self.partial = partial_path(self.path)
-        check_partial(self.path, resume, overwrite)
+        self.lock = FileLock(self.path)  # held from here to the end of the with-block (re-entrant)
+        self.lock.__enter__()
+        try:
+            check_output_path(path, overwrite)  # again under the lock: another writer may have just finished
+            check_partial(self.path, resume, overwrite)
+        except BaseException:
+            self.lock.__exit__(None, None, None)
+            raise
         self.attrs = {"format": FORMAT, "format_version": FORMAT_VERSION, **attrs}
         self.resume = resume
         self.file: h5py.File | None = None
@@ -93,6 +79,13 @@ class DatasetWriter:
                           sort_keys=True, default=str)
 
     def __enter__(self) -> DatasetWriter:
+        try:
+            return self._open()
+        except BaseException:
+            self.lock.__exit__(None, None, None)
+            raise
+
+    def _open(self) -> DatasetWriter:
         if self.resume:
             try:
                 f = h5py.File(self.partial, "a")
@@ -117,6 +110,12 @@ class DatasetWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self._finish(exc_type)
+        finally:
+            self.lock.__exit__(None, None, None)
+
+    def _finish(self, exc_type) -> None:
         assert self.file is not None
         if exc_type is None:
             for group in self.file.values():

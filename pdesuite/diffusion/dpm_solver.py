@@ -15,6 +15,9 @@ intermediate stages at λ_s + r h. With φ(z) = e^z - 1:
 
 DPM-Solver-k is of order k (Theorem 3.2). The NFE budget is spent as k evaluations per interval and
 one lower-order interval for the remainder (Lu et al. §3.4 use the same idea in DPM-Solver-fast).
+DPM-Solver-3 with one evaluation left over takes its first-order interval first, at the noise end
+([1, 3, ..., 3]), where x̂0 hardly changes; at the data end it made every NFE ≡ 1 (mod 3) second
+order (`split_budget`).
 A final step to σ = 0 is DPM-Solver-1 (σ_t φ(h) = α_t σ̄_s is finite there).
 
 Shapes:

@@ -6,7 +6,10 @@ A schedule is the curve t -> (α_t, σ_t); every sampler only needs α_t, σ_t, 
 * **Discrete DDPM** (Ho et al. 2020, Eq. 4; Nichol & Dhariwal 2021, Eq. 17 for the cosine betas):
   N = 1000 training steps with ᾱ_n = Π_{k<=n} (1 - β_k), α_n = sqrt(ᾱ_n). Time is the (fractional)
   training-step index t ∈ [0, N-1]; log α is interpolated linearly between integers, which is the
-  continuous extension of DPM-Solver (Lu et al. 2022, App. D) and makes t(λ) exact.
+  continuous extension of DPM-Solver (Lu et al. 2022, App. D) and makes t(λ) exact. A table may
+  end at pure noise, β_{N-1} = 1, ᾱ_{N-1} = 0 (zero terminal SNR, Lin et al. 2024 §3.1; PDE-Refiner's
+  chain): there the last interval interpolates ᾱ linearly instead, so α -> 0 continuously and t(λ)
+  stays exact down to λ = -∞.
 * **Continuous VP** (Song et al. 2021, Eq. 33; Lu et al. 2022, App. D): σ_t = sqrt(1 - α_t²) with
   linear β(t) (log α_t = -(β1-β0) t²/4 - β0 t/2) or cosine α_t, both with closed-form t(λ).
 * **VE / EDM** (Song et al. 2021 VE SDE; Karras et al. 2022, Table 1): α_t = 1, σ_t = σ_min
@@ -111,20 +114,30 @@ class VPSchedule(NoiseSchedule):
 class DiscreteVP(VPSchedule):
     """Discrete DDPM schedule from betas, time = training-step index in [0, N-1].
 
+    log α_n = ½ Σ_{k<=n} log(1 - β_k) is accumulated with log1p, so σ_n² = 1 - ᾱ_n = -expm1(2 log α_n)
+    keeps its digits when ᾱ_n is close to 1 (β_0 = 4e-7 gives σ_0² = 4e-7 to round-off).
+
     Args:
-        betas: β_n, n = 0..N-1 (Ho et al. 2020): ᾱ_n = Π_{k<=n}(1 - β_k).
+        betas: β_n, n = 0..N-1 (Ho et al. 2020): ᾱ_n = Π_{k<=n}(1 - β_k). Each in (0, 1); the last may
+            be 1 (zero terminal SNR: α = 0, λ = -∞ at t = N - 1).
         name: Name recorded in the config.
     """
 
     def __init__(self, betas: Any, name: str = "ddpm-custom") -> None:
         betas = _t(betas).flatten()
-        if betas.numel() < 2 or not bool(((betas > 0) & (betas < 1)).all()):
-            raise BadInput("betas must be at least 2 values in (0, 1)")
+        if betas.numel() < 2 or not bool(((betas > 0) & (betas < 1)).all() or (
+                ((betas[:-1] > 0) & (betas[:-1] < 1)).all() and betas[-1] == 1)):
+            raise BadInput("betas must be at least 2 values in (0, 1) (the last may be 1: zero terminal SNR)")
         self.name = name
         self.betas = betas
-        self._log_alpha = 0.5 * torch.cumsum(torch.log1p(-betas), 0)  # log α_n, decreasing
+        self._log_alpha = 0.5 * torch.cumsum(torch.log1p(-betas), 0)  # log α_n, decreasing (-inf if β_{N-1} = 1)
         self.num_train_steps = int(betas.numel())
         self.t_min, self.t_max = 0.0, float(self.num_train_steps - 1)
+
+    @property
+    def zero_terminal_snr(self) -> bool:
+        """True when the table ends at pure noise (ᾱ_{N-1} = 0)."""
+        return bool(torch.isinf(self._log_alpha[-1]))
 
     @classmethod
     def from_alphas_cumprod(cls, alphas_cumprod: Any, name: str = "ddpm-custom") -> DiscreteVP:
@@ -143,14 +156,23 @@ class DiscreteVP(VPSchedule):
         t = _t(t).clamp(self.t_min, self.t_max)
         i = t.floor().clamp(max=self.t_max - 1).long()
         w = t - i
-        return (1 - w) * self._log_alpha[i] + w * self._log_alpha[i + 1]
+        lo = self._log_alpha[i]
+        out = torch.where(w > 0, (1 - w) * lo + w * self._log_alpha[i + 1], lo)  # no 0 * (-inf) at the knots
+        if self.zero_terminal_snr:  # last interval: ᾱ linear, log α = log α_{N-2} + ½ log(1 - w)
+            out = torch.where(i == self.num_train_steps - 2, lo + 0.5 * torch.log1p(-w), out)
+        return out
 
     def t_of_lambda(self, lam: Any) -> torch.Tensor:
         la = self.log_alpha_of_lambda(lam).clamp(float(self._log_alpha[-1]), float(self._log_alpha[0]))
         neg = -self._log_alpha  # increasing
         i = (torch.searchsorted(neg, (-la).contiguous()) - 1).clamp(0, self.num_train_steps - 2)
         w = (la - self._log_alpha[i]) / (self._log_alpha[i + 1] - self._log_alpha[i])
-        return i.to(torch.float64) + w
+        t = i.to(torch.float64) + w
+        if self.zero_terminal_snr:  # invert log α = log α_{N-2} + ½ log(1 - w) on the last interval
+            last = self.num_train_steps - 2
+            below = la < self._log_alpha[last]
+            t = torch.where(below, last + 1 - torch.exp(2.0 * (la - self._log_alpha[last])), t)
+        return t
 
     def _params(self) -> dict[str, Any]:
         return {}

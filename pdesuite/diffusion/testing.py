@@ -16,6 +16,10 @@ For mixtures `GaussianMixture.ode_solution` integrates dy/dλ = e^λ x̂0(σ y) 
 data-prediction ODE, Lu et al. 2022b Eq. 8) with classical RK4 uniform in λ, converged to ~1e-10
 with the default steps (checked in the tests against the closed form and by step doubling).
 
+For one Gaussian the exact models are affine in x, so a sampler's output is affine in x_T and in its
+noise draws: `output_law` gives its exact mean and covariance (the weak error of stochastic samplers
+without a Monte Carlo floor), and `Gaussian.marginal` / `Gaussian.denoised_law` the laws to compare with.
+
 Shapes:
     x: (batch, d); times: a float or a (batch,) tensor.
 """
@@ -29,6 +33,7 @@ from typing import Any
 
 import torch
 
+from pdesuite.diffusion.base import Sampler
 from pdesuite.diffusion.parameterization import check_prediction, to_eps
 from pdesuite.diffusion.schedules import NoiseSchedule, get_schedule
 from pdesuite.errors import BadInput
@@ -192,6 +197,78 @@ class Gaussian(GaussianMixture):
         xd = x_start.to(self.means.dtype)
         y = (xd - a0 * mu) @ u
         return (a1 * mu + (y * scale) @ u.T).to(x_start.dtype)
+
+    def marginal(self, t: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean (d,) and covariance (d, d) of x_t: α_t μ and α_t² Σ + σ_t² I."""
+        a, s = self._alpha_sigma(float(t))
+        return a * self.means[0], self.vecs[0] @ torch.diag(a * a * self.evals[0] + s * s) @ self.vecs[0].T
+
+    def denoised_law(self, t: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and covariance of E[x_0 | x_t] for x_t ~ p_t: μ and α² Σ C_t^{-1} Σ, C_t = α² Σ + σ² I.
+
+        This is the law of what a sampler that ends with the step to σ = 0 from t (``final_sigma_zero``)
+        returns when it follows the exact p_t down to t.
+        """
+        a, s = self._alpha_sigma(float(t))
+        ev = self.evals[0]
+        return self.means[0].clone(), self.vecs[0] @ torch.diag(a * a * ev * ev / (a * a * ev + s * s)) @ self.vecs[0].T
+
+
+def output_law(sampler: Sampler, model: Callable[..., torch.Tensor], mean: torch.Tensor, cov: torch.Tensor,
+               **cond: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact mean and covariance of ``sampler.sample(model, x_T)`` for x_T ~ N(mean, cov).
+
+    With a model that is affine in x (the exact model of one Gaussian), every sampler here is affine in
+    x_T and in its noise draws z_k:  x_out = c + M x_T + Σ_k S_k z_k,  so x_out ~ N(c + M mean,
+    M cov Mᵀ + Σ_k S_k S_kᵀ) exactly (no Monte Carlo floor). A first run counts the draws K; a second
+    run on a batch of 1 + d + K d rows reads c + M mean (row 0, no noise), the columns of M L with
+    L Lᵀ = cov (rows 1..d, x_T = mean + L e_j) and those of each S_k (block k: noise e_j on row j at
+    draw k, zero elsewhere). The noise enters through a subclass that overrides `Sampler.noise_like`.
+
+    Args:
+        sampler: Any sampler (runs a copy of its config; sets ``sampler.last_nfe`` as one run would).
+        model: ``model(x, t, **cond)``, affine in x (else the result is a linearisation, not the law).
+        mean, cov: (d,) and (d, d) law of x_T.
+
+    Returns:
+        (mean (d,), covariance (d, d)) of the output, float64.
+    """
+    d = mean.numel()
+    draws: list[int] = []
+
+    def zero(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:  # noqa: ARG001
+        draws.append(1)
+        return torch.zeros_like(x)
+
+    _with_noise(sampler, zero).sample(model, mean.reshape(1, d).to(torch.float64), **cond)
+    k_draws = len(draws)
+    rows = 1 + d + k_draws * d
+    step = iter(range(k_draws))
+
+    def unit(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:  # noqa: ARG001
+        z = torch.zeros_like(x)
+        k = next(step)
+        z[1 + d + k * d + torch.arange(d), torch.arange(d)] = 1.0
+        return z
+
+    chol = torch.linalg.cholesky(cov.to(torch.float64))
+    x = mean.to(torch.float64).expand(rows, d).clone()
+    x[1:1 + d] += chol.T
+    probe = _with_noise(sampler, unit)
+    y = probe.sample(model, x, **cond)
+    sampler.last_nfe = probe.last_nfe
+    a = y[1:] - y[:1]  # rows: (M L)ᵀ then each S_kᵀ
+    return y[0], a.T @ a
+
+
+def _with_noise(sampler: Sampler, noise: Callable[[torch.Tensor, torch.Generator | None], torch.Tensor]) -> Sampler:
+    """A copy of ``sampler`` whose noise draws come from ``noise(x, generator)``."""
+    cls = type(sampler)
+    probe = type(f"{cls.__name__}WithNoise", (cls,), {"noise_like": staticmethod(noise)})
+    config = sampler.config()
+    config.pop("sampler")
+    config["schedule"] = sampler.schedule  # the instance: a table built from betas has no registered name
+    return probe(**config)
 
 
 def random_gaussian(d: int = 4, seed: int = 0, schedule: Any = "vp-linear", eig_range: Sequence[float] = (0.05, 1.0),

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -130,3 +130,68 @@ class Parametric:
         if self.constant is None:
             raise RuntimeError("Parametric expression used in UFL before the solver bound it to a mesh")
         return self.formula(x, m, self.constant)
+
+
+@dataclass(frozen=True)
+class LagrangianForm:
+    """u_t + a u_x = ν u_xx in Lagrangian form (what the Lagrangian PINN needs): the characteristic
+    speed ``a`` is the constant ``speed``, or u itself when ``self_advected`` (Burgers)."""
+
+    speed: float
+    viscosity: float
+    self_advected: bool = False
+
+
+class PhysicsInformed:
+    """The physics a physics-informed surrogate learns from: the PDE's residual on a network u(X).
+
+    A mixin for problem dataclasses. ``axes`` are the network's input columns (time first for
+    evolution problems), ``periodic`` maps periodic axes to their period (surrogates enforce it
+    exactly), ``time_order`` is 0 (steady), 1 (u_t = F(u)) or 2 (u_tt = ...).
+
+    For ``time_order == 1`` a problem gives only `spatial_operator` F and inherits the residual
+    r = u_t - F(u); INSR-style time stepping uses F alone. Steady and second-order problems override
+    `residual`. Derivatives come from `pdesuite.problems.autodiff` (torch is imported there only).
+
+    Shapes:
+        X: (N, len(axes)) points with requires_grad; u, residual, F: (N, 1).
+    """
+
+    axes: ClassVar[tuple[str, ...]]
+    periodic: ClassVar[dict[str, float]] = {}
+    time_order: ClassVar[int] = 1
+
+    def spatial_operator(self, u, X, grad, first: int = 1, t=None):
+        """F(u) of u_t = F(u) at points X whose spatial coordinates are the columns ``first``, ``first +
+        1``, ... of X; u = u(X) with its graph, grad = ∇_X u (all columns). ``t``: the time, for
+        operators that depend on it, when X has no time column (``first == 0``, e.g. INSR)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no spatial operator u_t = F(u)")
+
+    def residual(self, u_fn, X):
+        """r(u) at X; zero for an exact solution. Default (``time_order == 1``): u_t - F(u)."""
+        from pdesuite.problems.autodiff import gradient
+
+        u = u_fn(X)
+        grad = gradient(u, X)
+        return grad[:, 0:1] - self.spatial_operator(u, X, grad, first=1)
+
+    @property
+    def steady(self) -> bool:
+        return "t" not in self.axes
+
+
+def physics_problems() -> list[str]:
+    """Names of the registered problems that a physics-informed surrogate can learn."""
+    from pdesuite.registry import PROBLEMS
+
+    return [name for name in PROBLEMS.names() if issubclass(PROBLEMS.get(name), PhysicsInformed)]
+
+
+def problem_instance(name: str, params: dict):
+    """The registered problem ``name`` built from a dataset sample's parameters (keys that are not
+    fields of the problem, e.g. per-sample coordinates, are ignored)."""
+    from pdesuite.registry import PROBLEMS
+
+    cls = PROBLEMS.get(name)
+    fields = set(getattr(cls, "__dataclass_fields__", {}))
+    return cls(**{k: v for k, v in params.items() if k in fields})

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pdesuite.problems.base import Problem, require
+from pdesuite.problems.base import LagrangianForm, PhysicsInformed, Problem, require
 from pdesuite.registry import PROBLEMS
 
 
 @PROBLEMS.register("burgers")
 @dataclass(frozen=True)
-class Burgers(Problem):
+class Burgers(PhysicsInformed, Problem):
     """u_t + u u_x = ν u_xx, x ∈ [0, L) periodic.
 
     Attributes:
@@ -21,6 +21,7 @@ class Burgers(Problem):
     """
 
     name = "burgers"
+    axes = ("t", "x")
     dim: int = 1
     nu: float = 0.01
     length: float = 2 * math.pi
@@ -30,3 +31,17 @@ class Burgers(Problem):
         require(math.isfinite(self.nu) and self.nu >= 0, f"viscosity nu must be >= 0, got {self.nu}")
         require(self.length > 0, f"domain length must be positive, got {self.length}")
         require(self.t_end > 0, f"final time T must be positive, got {self.t_end}")
+
+    @property
+    def periodic(self) -> dict[str, float]:
+        return {"x": self.length}
+
+    def spatial_operator(self, u, X, grad, first: int = 1, t=None):
+        """F(u) = -u u_x + ν u_xx."""
+        from pdesuite.problems.autodiff import derivative
+
+        u_x = grad[:, first : first + 1]
+        return -u * u_x + self.nu * derivative(u_x, X, first)
+
+    def lagrangian_form(self) -> LagrangianForm:
+        return LagrangianForm(speed=0.0, viscosity=self.nu, self_advected=True)

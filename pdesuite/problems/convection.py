@@ -5,19 +5,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pdesuite.problems.base import Problem, require
+from pdesuite.problems.base import LagrangianForm, PhysicsInformed, Problem, require
 from pdesuite.registry import PROBLEMS
 
 
 @PROBLEMS.register("convection")
 @dataclass(frozen=True)
-class Convection(Problem):
+class Convection(PhysicsInformed, Problem):
     """u_t + c u_x = ν u_xx, x ∈ [0, 2π) periodic, t ∈ [0, T], u0 = sin x.
 
     Exact solution u = e^{-νt} sin(x - ct) (`exact`).
     """
 
     name = "convection"
+    axes = ("t", "x")
+    periodic = {"x": 2 * math.pi}
     dim: int = 1
     c: float = 30.0
     nu: float = 0.0
@@ -31,3 +33,15 @@ class Convection(Problem):
     def exact(self, x, t, m):
         """u(x, t) = e^{-νt} sin(x - ct), with ``m`` a math namespace (numpy, torch, UFL)."""
         return m.exp(-self.nu * t) * m.sin(x[0] - self.c * t)
+
+    def spatial_operator(self, u, X, grad, first: int = 1, t=None):
+        """F(u) = -c u_x + ν u_xx (no second derivative when ν = 0)."""
+        u_x = grad[:, first : first + 1]
+        if self.nu == 0:
+            return -self.c * u_x
+        from pdesuite.problems.autodiff import derivative
+
+        return -self.c * u_x + self.nu * derivative(u_x, X, first)
+
+    def lagrangian_form(self) -> LagrangianForm:
+        return LagrangianForm(speed=self.c, viscosity=self.nu)

@@ -81,6 +81,11 @@ class DFGCylinderFlow(Problem):
             profile = profile * m.sin(m.pi * t / 8.0)
         return (profile, 0.0 * x[1])
 
+    def body_force(self, x, t, m):
+        """Force per unit volume f(x, t) on the right of the momentum equation (N/m³), a pair of
+        expressions, or None (the benchmark has none). Manufactured-solution studies override it."""
+        return None
+
     def force_coefficient_scale(self) -> float:
         """2 / (ρ Ū² D): turns a force per unit depth into a drag/lift coefficient."""
         return 2.0 / (self.density * self.mean_inflow**2 * 2 * self.radius)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pdesuite.problems.base import Expr, Problem, TimeExpr, require
+from pdesuite.problems.base import Expr, PhysicsInformed, Problem, TimeExpr, require
 from pdesuite.registry import PROBLEMS
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]
@@ -31,8 +31,10 @@ def _finite(value: float, name: str) -> None:
 
 
 @dataclass(frozen=True)
-class PIGProblem(Problem):
+class PIGProblem(PhysicsInformed, Problem):
     """Shared pieces: a rectangle ``bounds`` and, for evolution problems, the final time ``t_end``."""
+
+    axes = ("t", "x", "y")
 
     bounds: Bounds = ((-1.0, 1.0), (-1.0, 1.0))
     t_end: float = 1.0
@@ -65,6 +67,8 @@ class Helmholtz2D(PIGProblem):
     """
 
     name = "helmholtz-2d"
+    axes = ("x", "y")
+    time_order = 0
     a1: float = 1.0
     a2: float = 4.0
     k: float = 1.0
@@ -83,6 +87,13 @@ class Helmholtz2D(PIGProblem):
 
     def dirichlet_value(self, x, m):
         return self.exact(x, m)
+
+    def residual(self, u_fn, X):
+        """Δu + k²u - f."""
+        from pdesuite.problems.autodiff import TORCH, columns, laplacian
+
+        u = u_fn(X)
+        return laplacian(u, X, (0, 1)) + self.k**2 * u - self.source(columns(X, 0), TORCH)
 
 
 @PROBLEMS.register("klein-gordon")
@@ -104,6 +115,7 @@ class KleinGordon(PIGProblem):
     """
 
     name = "klein-gordon"
+    time_order = 2
     t_end: float = 10.0
     k: float = 2.0
 
@@ -127,6 +139,15 @@ class KleinGordon(PIGProblem):
 
     def dirichlet_value(self, x, t, m):
         return self.exact(x, t, m)
+
+    def residual(self, u_fn, X):
+        """u_tt - Δu + u² - f."""
+        from pdesuite.problems.autodiff import TORCH, columns, derivative, gradient, laplacian
+
+        u = u_fn(X)
+        grad = gradient(u, X)
+        u_tt = derivative(grad[:, 0:1], X, 0)
+        return u_tt - laplacian(u, X, (1, 2), grad) + u**2 - self.source(columns(X, 1), X[:, 0:1], TORCH)
 
 
 @PROBLEMS.register("flow-mixing")
@@ -189,6 +210,13 @@ class FlowMixing(PIGProblem):
     def dirichlet_value(self, x, t, m):
         return self.exact(x, t, m)
 
+    def spatial_operator(self, u, X, grad, first: int = 1, t=None):
+        """F(u) = -(a u_x + b u_y)."""
+        from pdesuite.problems.autodiff import TORCH, columns
+
+        a, b = self.velocity(columns(X, first)[:2], TORCH)
+        return -(a * grad[:, first : first + 1] + b * grad[:, first + 1 : first + 2])
+
 
 #: PIG's initial condition: (amplitude A, centre x, centre y, inverse width s) of
 #: A exp(-s((x - cx)² + (y - cy)²)) (``Nonlinear_Diffusion3d/utils/data_generators.py``).
@@ -246,6 +274,16 @@ class NonlinearDiffusion(PIGProblem):
         for amplitude, cx, cy, s in self.bumps:
             total = total + amplitude * m.exp(-s * ((x[0] - cx) ** 2 + (x[1] - cy) ** 2))
         return total
+
+    def spatial_operator(self, u, X, grad, first: int = 1, t=None):
+        """F(u) = α ∇·(u ∇u) (+ f where a source is given)."""
+        from pdesuite.problems.autodiff import TORCH, columns, derivative
+
+        flux_x, flux_y = u * grad[:, first : first + 1], u * grad[:, first + 1 : first + 2]
+        F = self.alpha * (derivative(flux_x, X, first) + derivative(flux_y, X, first + 1))
+        if self.source is not None:
+            F = F + self.source(columns(X, first)[:2], X[:, 0:1] if first else t, TORCH)
+        return F
 
     def boundary(self, x, t, m):
         """g(x, t): ``dirichlet_value``, else the exact solution, else zero."""

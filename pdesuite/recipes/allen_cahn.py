@@ -12,6 +12,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from pdesuite.problems.allen_cahn import AllenCahn
+from pdesuite.problems.base import NUMPY
 from pdesuite.recipes.base import Layout, Sample, SweepRecipe
 from pdesuite.registry import DATASETS
 from pdesuite.solvers.spectral.allen_cahn import AllenCahnSolver
@@ -39,7 +41,8 @@ class AllenCahnData(SweepRecipe):
 
     def sample_point(self, values, export_dir=None, tag=""):
         p = self.params
-        solver = AllenCahnSolver(p["nx_solve"], epsilon=values["epsilon"], reaction=values["reaction"])
-        x = solver.x
-        u = solver.solve(x**2 * np.cos(np.pi * x), p["t_end"] / (p["nt"] - 1), p["nt"] - 1, substeps=p["substeps"])
+        problem = AllenCahn(epsilon=values["epsilon"], reaction=values["reaction"], t_end=p["t_end"])
+        solver = AllenCahnSolver.from_problem(problem, p["nx_solve"])
+        u0 = problem.initial([solver.x], NUMPY)
+        u = solver.solve(u0, p["t_end"] / (p["nt"] - 1), p["nt"] - 1, substeps=p["substeps"])
         return Sample(u[0, :, :: p["nx_solve"] // p["nx"], None], np.array([values["epsilon"], values["reaction"]]))

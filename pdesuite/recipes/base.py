@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import tomllib
 from abc import ABC, abstractmethod
@@ -14,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pdesuite.errors import BadInput
+from pdesuite.settings import parse_setting
 
 #: Where the recipes' profile files live (the repository's datasets/ folder by default).
 DATASETS_DIR = Path(os.environ.get("PDESUITE_DATASETS", Path(__file__).resolve().parents[2] / "datasets"))
@@ -55,27 +55,6 @@ class Sample:
     u: np.ndarray
     params: np.ndarray
     extras: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-def _coerce(key: str, text: str, default: Any) -> Any:
-    """Parse a --set value to the type of the parameter's default."""
-    try:
-        if isinstance(default, bool):
-            if text.lower() in ("1", "true", "yes", "on"):
-                return True
-            if text.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            return float(text)
-        if isinstance(default, list):
-            value = json.loads(text)
-            return value if isinstance(value, list) else [value]
-        return text
-    except (ValueError, json.JSONDecodeError):
-        raise BadInput(f"--set {key}={text}: expected a {type(default).__name__}") from None
 
 
 class Recipe(ABC):
@@ -145,7 +124,7 @@ class Recipe(ABC):
         for key, text in (overrides or {}).items():
             if key not in params:
                 raise BadInput(f"unknown parameter {key!r} for {cls.name} (known: {', '.join(sorted(params))})")
-            params[key] = _coerce(key, text, params[key])
+            params[key] = parse_setting(key, text, params[key])
         return params
 
     def validate(self) -> None:  # noqa: B027 - optional hook

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from pdesuite.problems.burgers import Burgers
 from pdesuite.recipes.base import Layout, Recipe, Sample, SweepRecipe
 from pdesuite.registry import DATASETS
 from pdesuite.solvers.spectral.burgers import BurgersSolver
@@ -47,7 +48,7 @@ class _BurgersGrid:
     def solve(self, u0_fn, nu: np.ndarray) -> np.ndarray:
         """u on the stored grid, (batch, nt, nx), for initial functions of x and viscosities."""
         p = self.params
-        solver = BurgersSolver(p["nx_solve"], nu=nu, batch=len(nu))
+        solver = BurgersSolver.from_problems([Burgers(nu=float(v), t_end=float(p["t_end"])) for v in nu], p["nx_solve"])
         u0 = np.stack([f(solver.x[0]) for f in u0_fn])
         dt = p["t_end"] / (p["nt"] - 1)
         u = solver.solve(u0, dt, p["nt"] - 1, substeps=p["substeps"])

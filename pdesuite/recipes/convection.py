@@ -12,9 +12,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from pdesuite.problems.convection import Convection
 from pdesuite.recipes.base import Layout, Sample, SweepRecipe
 from pdesuite.registry import DATASETS
-from pdesuite.solvers.spectral.convection import convection_solution
+from pdesuite.solvers.spectral.convection import convection_solution_for
 
 
 @DATASETS.register("convection")
@@ -44,5 +45,6 @@ class ConvectionData(SweepRecipe):
         return Layout(arrays={"t": self.t, "x": self.x}, sample_shape=(p["nt"], p["nx"], 1), param_names=["c", "nu"])
 
     def sample_point(self, values, export_dir=None, tag=""):
-        u = convection_solution(np.sin(self.x), self.t, values["c"], values["nu"])
+        problem = Convection(c=values["c"], nu=values["nu"], t_end=self.params["t_end"])
+        u = convection_solution_for(problem, np.sin(self.x), self.t)
         return Sample(u[..., None], np.array([values["c"], values["nu"]], dtype=float))

@@ -23,13 +23,13 @@ data-driven side of the surrogate interface (`physics = False`):
   mapped affinely so that the training split's range covers [0, 10] (a constant maps to 5, with a
   5 %-of-value half width), using the training split's statistics kept as buffers — a model
   evaluated on another file keeps its training normalisation.
-* **EMA.** Shadow weights (`pdesuite.training.ema.EMA`, decay ``ema_decay``) updated by
+* **EMA.** Shadow weights (`pdesuite.nn.ema.EMA`, decay ``ema_decay``) updated by
   `after_step`; rollouts, validation and prediction use them.
 * **Validation** (`validation_error`): the deterministic (seed 0) rollout of the first
   ``val_trajectories`` trajectories of the valid split for ``val_steps`` model steps, scored by the
   mean of 1 - Pearson correlation over trajectories and steps ("rollout_decorrelation"; lower is
-  better, 0 = perfectly correlated). `pdesuite validate` reports the full rollout metrics
-  (`pdesuite.validation.rollout_model`).
+  better, 0 = perfectly correlated). `pdesuite validate` reports the full rollout metrics (the
+  ``rollout`` evaluator, `pdesuite.validation.rollout`).
 
 Subclasses give `build_network`, `objective` (the loss of a batch), `draw` (the batch's
 randomness) and `predict_next` (one model step).
@@ -49,11 +49,11 @@ import torch
 from torch import nn
 
 from pdesuite.errors import BadInput
+from pdesuite.nn.ema import EMA
 from pdesuite.nn.unet import UNet
 from pdesuite.nn.unet_pdearena import PDEArenaUNet, relative_to_cumulative
 from pdesuite.surrogates.base import Surrogate
 from pdesuite.surrogates.task import Task
-from pdesuite.training.ema import EMA
 
 #: Settings shared by the autoregressive surrogates (PDE-Refiner's KS configuration).
 AUTOREGRESSIVE_DEFAULTS: dict[str, Any] = {
@@ -82,6 +82,7 @@ class AutoregressiveSurrogate(Surrogate):
 
     physics: ClassVar[bool] = False
     validation_metric: ClassVar[str] = "rollout_decorrelation"
+    evaluator: ClassVar[str] = "rollout"
     #: Extra scalar conditions the network takes after dt, dx, ν (the refiner: the refinement step).
     extra_conditions: ClassVar[int] = 0
     #: Rollouts depend on the generator (sampling noise): enables the uncertainty estimate.
@@ -91,7 +92,7 @@ class AutoregressiveSurrogate(Surrogate):
         super().__init__(task, **config)
         c = self.config
         self.history, self.time_step = int(c["history"]), int(c["time_step"])
-        train = self._load_split(task, "train")
+        train = self.trajectories("train")
         u = train["u"]  # (n, n_t, n_x)
         self.n_train, n_t, self.n_x = u.shape
         self.n_starts = n_t - self.time_step * self.history
@@ -111,7 +112,9 @@ class AutoregressiveSurrogate(Surrogate):
         self.register_buffer("cond_half", torch.as_tensor(half, dtype=torch.float32))
         self.register_buffer("train_u", torch.as_tensor(u, dtype=torch.float32), persistent=False)
         self.register_buffer("train_cond", torch.as_tensor(raw, dtype=torch.float32), persistent=False)
-        valid = self._load_split(task, "valid" if "valid" in self._splits(task) else task.split)
+        from pdesuite.data.trajectories import splits
+
+        valid = self.trajectories("valid" if "valid" in splits(task.dataset) else task.split)
         n_val = min(int(c["val_trajectories"]), valid["u"].shape[0])
         val_u = valid["u"][:n_val, :: self.time_step]
         if val_u.shape[1] < self.history + 1:
@@ -121,12 +124,35 @@ class AutoregressiveSurrogate(Surrogate):
         self.register_buffer("val_u", torch.as_tensor(val_u, dtype=torch.float32), persistent=False)
         self.register_buffer("val_cond", torch.as_tensor(val_raw, dtype=torch.float32), persistent=False)
         self.steps_per_epoch = math.ceil(self.n_train * self.n_starts / int(c["batch_size"]))
-        if c["epochs"] > 0:
+        if c["epochs"] > 0:  # the derived budget (the plan's adam_steps, see adjust_plan)
             c["adam_steps"] = int(c["epochs"]) * self.steps_per_epoch
         self.net = self.build_network(len(self.condition_names) + self.extra_conditions)
         self.ema = EMA(self.net, c["ema_decay"])
 
     # -- configuration and data ---------------------------------------------------------------------
+    @classmethod
+    def configure(cls, settings: dict[str, Any], explicit: set[str]) -> dict[str, Any]:
+        """An explicit step count (``--steps``, ``--set adam_steps``) replaces a budget in epochs."""
+        if "adam_steps" in explicit:
+            settings = {**settings, "epochs": 0}
+        return settings
+
+    @classmethod
+    def estimate_memory(cls, settings: dict[str, Any], dataset) -> float:
+        """The training split held in memory (float32, twice: numpy and torch) and the valid rollouts."""
+        total = 0.0
+        for split in ("train", "valid"):
+            shape = dataset.shape(f"{split}/u")
+            if shape is not None:
+                total += 2 * 4 * float(np.prod(shape, dtype=np.float64))
+        return total
+
+    def adjust_plan(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """``epochs`` > 0: adam_steps = epochs × ceil(n_pairs / batch_size)."""
+        if self.config["epochs"] > 0:
+            return {**settings, "adam_steps": self.config["adam_steps"]}
+        return settings
+
     @classmethod
     def resolve_config(cls, config: dict[str, Any]) -> dict[str, Any]:
         c = super().resolve_config(config)
@@ -153,15 +179,10 @@ class AutoregressiveSurrogate(Surrogate):
             raise BadInput(f"{cls.name}: difference_weight must be positive, got {c['difference_weight']}")
         return c
 
-    @staticmethod
-    def _splits(task: Task) -> list[str]:
-        from pdesuite.data.reader import open_dataset
-
-        return open_dataset(task.dataset).splits
-
-    def _load_split(self, task: Task, split: str) -> dict[str, Any]:
-        """u (n, n_t, n_x) float32 and the per-sample conditions {dt, dx[, nu]} of one split."""
-        return load_trajectories(task.dataset, split, self.name)
+    def trajectories(self, split: str, index: int | None = None, path=None) -> dict[str, Any]:
+        """u (n, n_t, n_x) float32 and the per-sample conditions {dt, dx[, nu]} of one split of this
+        surrogate's dataset (or of ``path``), see `load_trajectories`."""
+        return load_trajectories(path or self.task.dataset, split, self.name, index=index)
 
     # -- the method ---------------------------------------------------------------------------------
     @abstractmethod
@@ -256,7 +277,7 @@ class AutoregressiveSurrogate(Surrogate):
         """Rollout of the task's sample from its first ``history`` model steps (those copied from the
         reference), at the model's time resolution: shaped like ``task.reference[::time_step]``."""
         ref = torch.as_tensor(self.task.reference[:: self.time_step, :, 0], dtype=self.dtype)[None]
-        data = load_trajectories(self.task.dataset, self.task.split, self.name, index=self.task.index)
+        data = self.trajectories(self.task.split, index=self.task.index)
         raw = torch.as_tensor(np.stack([data["conditions"][n] for n in self.condition_names], axis=1))
         steps = ref.shape[1] - self.history
         pred = self.rollout(ref[:, : self.history], raw, steps, torch.Generator().manual_seed(0))
@@ -273,50 +294,30 @@ def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def load_trajectories(path, split: str, who: str = "this surrogate", index: int | None = None) -> dict[str, Any]:
     """One split's trajectories and per-sample conditions, checked for what the autoregressive
-    surrogates need (1D grid data with one field, per-sample dt and L or x).
+    surrogates need (1D grid data with one field, per-sample dt and L or x), read by `pdesuite.data`.
 
     Returns:
         {"u": (n, n_t, n_x) float32, "conditions": {"dt": (n,), "dx": (n,)[, "nu": (n,)]},
          "x": (n, n_x) or None, "t": (n, n_t) or None, "params": dict of (n,) arrays}.
     """
-    import h5py
+    from pdesuite.data.trajectories import load_trajectories as load
+    from pdesuite.data.trajectories import splits
 
-    from pdesuite.data.reader import open_dataset
-
-    data = open_dataset(path)
-    fields = data.fields
-    with h5py.File(path, "r") as f:
-        present = [s for s in ("train", "valid", "test") if s in f]
-        first = f[split if split in f else present[0]]
-        shape = first["u"].shape
-        names = json_names(first["params"].attrs.get("names", "[]"))
-        per_sample_x = "x" in first and first["x"].ndim == 2
-        if len(shape) != 4 or len(fields) != 1:
-            raise BadInput(f"{who} learns one field on a 1D grid (u of shape (n, n_t, n_x, 1)); {path} has "
-                           f"fields {fields} and u of shape {shape}")
-        if "dt" not in names or ("L" not in names and not per_sample_x):
-            raise BadInput(f"{who} needs the per-sample time step and grid spacing (params 'dt' and 'L', or "
-                           f"per-sample x, as in the ks datasets); {path} ({data.attrs.get('problem')}) has params "
-                           f"{names}")
-        if split not in f:
-            raise BadInput(f"{who} needs a {split!r} split; {path} has {present}")
-        group = f[split]
-        sel = slice(None) if index is None else slice(index, index + 1)
-        params = group["params"][sel]
-        u = group["u"][sel][..., 0].astype(np.float32)
-        x = group["x"][sel] if per_sample_x else None
-        t = group["t"][sel] if "t" in group and group["t"].ndim == 2 else None
-    values = {name: params[:, i].astype(np.float64) for i, name in enumerate(names)}
-    dx = values["L"] / shape[2] if "L" in values else x[:, 1] - x[:, 0]
+    present = splits(path)
+    data = load(path, split if split in present else present[0], index=0)
+    shape, names = data.u.shape, list(data.params)
+    if len(shape) != 4 or len(data.fields) != 1:
+        raise BadInput(f"{who} learns one field on a 1D grid (u of shape (n, n_t, n_x, 1)); {path} has "
+                       f"fields {data.fields} and u of shape {(None, *shape[1:])}")
+    if "dt" not in names or ("L" not in names and data.x is None):
+        raise BadInput(f"{who} needs the per-sample time step and grid spacing (params 'dt' and 'L', or "
+                       f"per-sample x, as in the ks datasets); {path} ({data.problem}) has params {names}")
+    if split not in present:
+        raise BadInput(f"{who} needs a {split!r} split; {path} has {present}")
+    data = load(path, split, index=index)
+    values = data.params
+    dx = values["L"] / data.u.shape[2] if "L" in values else data.x[:, 1] - data.x[:, 0]
     conditions = {"dt": values["dt"], "dx": np.asarray(dx, dtype=np.float64)}
     if "nu" in values:
         conditions["nu"] = values["nu"]
-    return {"u": u, "conditions": conditions, "x": x, "t": t, "params": values}
-
-
-def json_names(value) -> list[str]:
-    import json
-
-    if isinstance(value, bytes):
-        value = value.decode()
-    return list(json.loads(value)) if isinstance(value, str) else list(value)
+    return {"u": data.u[..., 0], "conditions": conditions, "x": data.x, "t": data.t, "params": values}

@@ -1,10 +1,15 @@
 """The one interface every surrogate implements, and its configuration rules.
 
-A surrogate is a `torch.nn.Module` built from a `Task` and keyword settings (its configuration, saved
-as JSON in the run folder). Training calls `loss` (and the optional `after_step` hook after every
-optimiser step), validation during training calls `validation_error` (by default the relative L2
-error of `predict_grid` against the task's reference). Settings come from `defaults`, then a named
-profile (`profiles["small" | "paper"]`), then the command line; an unknown key is bad input.
+A surrogate is a `torch.nn.Module` built from a dataset file by `Surrogate.from_dataset` — by
+default from one reference sample and its problem (`Task`, for the physics-informed surrogates);
+data-driven and mesh surrogates override it to take whole splits (trajectories, graphs, prompts,
+read through `pdesuite.data`) — and keyword settings (its configuration, saved as JSON in the run
+folder). Training calls `loss` (and the optional `after_step` hook after every optimiser step) under
+the optimisation plan the surrogate names (``plan``, `pdesuite.training.plans`); validation during
+training calls `validation_error`; `pdesuite validate` runs the evaluator it names (``evaluator``,
+`pdesuite.validation`). Settings come from `defaults`, then a named profile (`profiles["small" |
+"gpu" | "paper"]`), then the command line; an unknown key is bad input. Profiles may also set the
+plan's settings (``adam_steps``, ``lr``, ...) and the trainer's (``val_every``, ...).
 
 Physics-informed surrogates (``physics = True``) learn one sample and its PDE residual. Data-driven
 ones (``physics = False``, e.g. `pdesuite.surrogates.autoregressive`) load their training split
@@ -14,6 +19,7 @@ themselves, draw minibatches in `loss` from the trainer's generator, and overrid
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -22,29 +28,18 @@ import torch
 from torch import nn
 
 from pdesuite.errors import BadInput
-from pdesuite.surrogates.task import Task
+from pdesuite.surrogates.task import SAMPLERS, Task
 
-#: Settings every surrogate has: the optimiser phases (Adam, then L-BFGS) and the training loop.
-TRAINING_DEFAULTS: dict[str, Any] = {
-    "adam_steps": 1000,      # Adam steps (phase 1)
-    "lbfgs_steps": 0,        # L-BFGS iterations after Adam (phase 2; fixed collocation points)
-    "lr": 1e-3,              # Adam learning rate
-    "lbfgs_lr": 1.0,
-    "schedule": "cosine",    # constant | cosine | exponential (lr × 0.1 over the Adam phase)
-    "min_lr": 0.0,           # cosine: the learning rate falls from lr to min_lr
-    "grad_clip": 0.0,        # max gradient norm (0: off)
-    "log_every": 10,
-    "val_every": 100,
-    "checkpoint_every": 100,
-    "explode_factor": 1e8,   # stop when the loss exceeds this multiple of its first value
-    "split": "test",         # which sample of the dataset to learn and validate against
+#: Settings every surrogate has: which sample of the dataset it learns and is validated against.
+SURROGATE_DEFAULTS: dict[str, Any] = {
+    "split": "test",
     "index": 0,
 }
 
 
 class Surrogate(nn.Module, ABC):
     """Base class. Subclasses set `name`, `description`, `defaults`, `profiles`, and implement
-    `loss` and `predict_grid` (and `supports` to reject unsuitable tasks before training)."""
+    `loss` and `predict_grid` (and `check_task` to reject unsuitable tasks before training)."""
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
@@ -54,16 +49,56 @@ class Surrogate(nn.Module, ABC):
     physics: ClassVar[bool] = True
     #: Name of `validation_error`'s value (log.jsonl, best.pt); lower is better.
     validation_metric: ClassVar[str] = "relative_l2"
+    #: The optimisation plan the trainer runs (a name in `pdesuite.registry.PLANS`).
+    plan: ClassVar[str] = "adam-lbfgs"
+    #: What `pdesuite validate` runs (a name in `pdesuite.registry.EVALUATORS`).
+    evaluator: ClassVar[str] = "field"
+    #: Settings added after runs were already made, with the value that reproduces those runs: a stored
+    #: configuration without the key (resume, validate) gets this, not today's default.
+    legacy: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, task: Task, **config: Any):
+    def __init__(self, task: Task | None = None, **config: Any):
         super().__init__()
-        self.task = task
+        self.task = task  # None for a surrogate built from whole splits (its from_dataset keeps what it needs)
         self.config = self.resolve_config(config)
-        self.check_task(task)
+        if task is not None:
+            self.check_task(task)
+
+    @classmethod
+    def from_dataset(cls, path: str | os.PathLike, **config: Any) -> Surrogate:
+        """The surrogate for dataset file ``path``: by default one sample (``split``, ``index``) as a
+        `Task`, with its problem's physics when ``physics``."""
+        settings = {**SURROGATE_DEFAULTS, **config}
+        task = Task.from_dataset(path, split=settings["split"], index=settings["index"], physics=cls.physics)
+        return cls(task, **config)
 
     @classmethod
     def all_defaults(cls) -> dict[str, Any]:
-        return {**TRAINING_DEFAULTS, **cls.defaults}
+        return {**SURROGATE_DEFAULTS, **cls.defaults}
+
+    @classmethod
+    def configure(cls, settings: dict[str, Any], explicit: set[str]) -> dict[str, Any]:
+        """Adjust a new run's settings (all of them: surrogate, plan, trainer) after the profile and
+        the command line; ``explicit`` names the keys the user set. Default: unchanged."""
+        return settings
+
+    @classmethod
+    def estimate_memory(cls, settings: dict[str, Any], dataset) -> float:
+        """Bytes of memory a run with ``settings`` on ``dataset`` (a `DatasetFile`) needs at most, for
+        the check before training (`pdesuite.resources`); 0 where nothing large is known.
+
+        Default, for collocation surrogates: every point keeps its activations and their derivative
+        graph through the double backward of the residual, bounded by 40 float64 values per hidden
+        unit (``width`` × ``depth``) and per Gaussian feature (``n_gaussians`` × 4).
+        """
+        points = float(settings.get("n_collocation", 0))
+        units = settings.get("width", 0) * settings.get("depth", 0) + 4 * settings.get("n_gaussians", 0)
+        return points * 8 * 40 * units
+
+    def adjust_plan(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The plan's settings as this surrogate needs them (e.g. a budget in epochs turned into steps
+        once the data are loaded). Default: unchanged."""
+        return settings
 
     @classmethod
     def resolve_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -126,8 +161,10 @@ class Surrogate(nn.Module, ABC):
 
 
 class CollocationSurrogate(Surrogate):
-    """A physics-informed surrogate: uniform collocation points in the space(-time) box, redrawn
-    every ``resample_every`` steps (frozen for L-BFGS), and the reference's initial data.
+    """A physics-informed surrogate: collocation points in the space(-time) box drawn by the
+    ``sampler`` setting (`Task.sample_interior`: "uniform" where a surrogate has no such setting),
+    random ones redrawn every ``resample_every`` steps (frozen for L-BFGS; the deterministic
+    "hammersley" set is drawn once), and the reference's initial data.
 
     The collocation state is part of the module's state dict (`get_extra_state`), so a resumed run
     continues with the very same points.
@@ -137,14 +174,19 @@ class CollocationSurrogate(Surrogate):
         super().__init__(task, **config)
         if self.config.get("n_collocation", 1) < 1:
             raise BadInput(f"n_collocation must be positive, got {self.config['n_collocation']}")
+        if self.config.get("sampler", "uniform") not in SAMPLERS:
+            raise BadInput(f"unknown sampler {self.config['sampler']!r} (known: {', '.join(SAMPLERS)})")
         self._points: torch.Tensor | None = None
         self._step = 0
         self._fixed = False
 
     def collocation(self, generator: torch.Generator) -> torch.Tensor:
         c = self.config
-        if self._points is None or (not self._fixed and self._step % max(1, c["resample_every"]) == 0):
-            self._points = self.task.sample_interior(c["n_collocation"], generator, self.dtype).to(self.device)
+        sampler = c.get("sampler", "uniform")
+        redraw = sampler != "hammersley" and not self._fixed and self._step % max(1, c["resample_every"]) == 0
+        if self._points is None or redraw:
+            self._points = self.task.sample_interior(c["n_collocation"], generator, self.dtype,
+                                                     sampler).to(self.device)
         self._step += 1
         return self._points
 

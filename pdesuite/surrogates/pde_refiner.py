@@ -21,14 +21,16 @@ step k = 0 — the MSE-like prediction — has probability 1/(K+1)), ε ~ N(0, I
 
     ‖f_θ([x, α_k z + σ_k ε], c, k) - (α_k ε - σ_k z)‖².
 
-**Prediction** (one model step): start from z̃_0 = ε (pure noise); at step k the network's v gives
-ẑ = α_k z̃_k - σ_k v (`pdesuite.diffusion.parameterization.to_x0`); at k = 0 this is the
-MSE-like prediction -v. Unless k = K, the next input is drawn from the DDPM posterior
+**Prediction** (one model step) is `pdesuite.diffusion`'s DDPM sampler on this table
+(`refiner_schedule`: a `DiscreteVP` from the betas above, pure noise at t = K; `refiner_sampler`):
+start from z̃_0 = ε (pure noise); at step k the network's v gives ẑ = α_k z̃_k - σ_k v; at k = 0 this
+is the MSE-like prediction -v. Unless k = K, the next input is drawn from the DDPM posterior
 q(z̃_{k+1} | z̃_k, ẑ) (Ho et al. 2020, Eq. 7), i.e. ẑ renoised to variance ≈ σ_{k+1}²
 (mean (σ'/σ) e^{-h} z̃_k + α'(1 - e^{-2h}) ẑ, variance σ'²(1 - e^{-2h}) with e^{-2h} =
-α²σ'²/(σ²α'²)); after step K the estimate ẑ is the prediction u(t) + w ẑ. That is K + 1 network
-calls per model step. The noise comes from the caller's generator, so a seeded rollout is
-reproducible, and several seeds give the samples of the paper's uncertainty estimate.
+α²σ'²/(σ²α'²); `pdesuite.diffusion.ddpm.posterior_coefficients`); after step K the estimate ẑ is the
+prediction u(t) + w ẑ. That is K + 1 network calls per model step. The noise comes from the
+caller's generator (drawn on its device), so a seeded rollout is reproducible, and several seeds
+give the samples of the paper's uncertainty estimate.
 
 The refinement step enters the network as a fourth scalar condition, 10 k / K.
 
@@ -40,30 +42,42 @@ Shapes:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from pdesuite.diffusion.parameterization import to_x0
+from pdesuite.diffusion.ddpm import DDPM
+from pdesuite.diffusion.schedules import DiscreteVP
 from pdesuite.errors import BadInput
 from pdesuite.registry import SURROGATES
 from pdesuite.surrogates.autoregressive import AUTOREGRESSIVE_DEFAULTS, AutoregressiveSurrogate
 from pdesuite.surrogates.unet_mse import PROFILES
 
 
-def refiner_alpha_bars(num_refinement_steps: int, min_noise_std: float) -> list[float]:
-    """ᾱ_k = α_k² for k = 0..K (k = 0: pure noise, ᾱ = 0); σ_k² = 1 - ᾱ_k.
+def refiner_schedule(num_refinement_steps: int, min_noise_std: float) -> DiscreteVP:
+    """The authors' DDPM table as a schedule: time n = K - k for refinement step k.
 
-    The authors' DDPM chain, indexed n = K - k from the clean end, has β_n = min_noise_std^((K-n)/K)
-    (β_0 = min_noise_std, β_K = 1) and ᾱ = Π_{j<=n} (1 - β_j).
+    β_n = min_noise_std^((K-n)/K), n = 0..K (β_0 = min_noise_std, β_K = 1: pure noise at t = K, a
+    zero-terminal-SNR table) and ᾱ_n = Π_{j<=n} (1 - β_j).
     """
     K = num_refinement_steps
-    products, running = [], 1.0
-    for n in range(K + 1):
-        running *= 1.0 - min_noise_std ** ((K - n) / K)
-        products.append(running)
-    return [products[K - k] for k in range(K + 1)]
+    return DiscreteVP([min_noise_std ** ((K - n) / K) for n in range(K + 1)], name="pde-refiner")
+
+
+def refiner_alpha_bars(num_refinement_steps: int, min_noise_std: float) -> list[float]:
+    """ᾱ_k = α_k² for k = 0..K (k = 0: pure noise, ᾱ = 0); σ_k² = 1 - ᾱ_k (`refiner_schedule` read backwards)."""
+    return refiner_schedule(num_refinement_steps, min_noise_std).alphas_cumprod.flip(0).tolist()
+
+
+@lru_cache(maxsize=8)
+def refiner_sampler(num_refinement_steps: int, min_noise_std: float) -> DDPM:
+    """The refinement chain: DDPM ("small" posterior variance) over every level t = K, ..., 0 of
+    `refiner_schedule`, then the clean point, for a v-predicting model: K + 1 evaluations, K noise draws."""
+    K = num_refinement_steps
+    return DDPM(refiner_schedule(K, min_noise_std), timesteps=list(range(K, -1, -1)), final_sigma_zero=True,
+                prediction="v", variance="small")
 
 
 @SURROGATES.register("pde-refiner")
@@ -129,19 +143,11 @@ class PDERefiner(AutoregressiveSurrogate):
     def predict_next(self, window: torch.Tensor, cond: torch.Tensor,
                      generator: torch.Generator | None = None, averaged: bool = True) -> torch.Tensor:
         K = int(self.config["num_refinement_steps"])
+        sampler = refiner_sampler(K, float(self.config["min_noise_std"]))
         shape = (window.shape[0], 1, window.shape[-1])
         z = torch.randn(shape, generator=generator, dtype=window.dtype).to(window.device)
-        for k in range(K + 1):
-            a, s = self.alphas[k], self.sigmas[k]
-            v = self.network(averaged, torch.cat([window, z], dim=1), self._step_condition(cond, k))
-            estimate = to_x0(v, z, a, s, "v")
-            if k == K:
-                z = estimate
-                break
-            a2, s2 = self.alphas[k + 1], self.sigmas[k + 1]
-            decay2 = (a * s2) ** 2 / ((s * a2) ** 2)  # e^{-2h}: 0 when leaving pure noise
-            mean_x, mean_z0 = (s2 / s) * math.sqrt(decay2), a2 * (1.0 - decay2)
-            std = s2 * math.sqrt(1.0 - decay2)
-            fresh = torch.randn(shape, generator=generator, dtype=window.dtype).to(window.device)
-            z = mean_x * z + mean_z0 * estimate + std * fresh
-        return self.decode_target(window, z)[:, 0]
+
+        def model(noisy: torch.Tensor, t: torch.Tensor) -> torch.Tensor:  # t: the schedule time K - k per row
+            return self.network(averaged, torch.cat([window, noisy], dim=1), self._step_condition(cond, K - t))
+
+        return self.decode_target(window, sampler.sample(model, z, generator=generator))[:, 0]

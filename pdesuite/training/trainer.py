@@ -1,25 +1,30 @@
-"""The trainer: configuration, seeds, optimiser phases, logging, validation, checkpoints, resume, DDP.
+"""The trainer: configuration, seeds, the surrogate's optimisation plan, logging, validation,
+checkpoints, resume, interrupts and data-parallel training.
 
-Run folder (docs/training.md):
+Run folder (docs/training.md, `pdesuite.io.RunFolder`):
     config.json     everything needed to rebuild the surrogate and continue training
-    checkpoint.pt   latest state: weights, optimiser, scheduler, step, phase, every RNG state
+    checkpoint.pt   latest state: weights, the plan's optimiser/schedule state, step, every RNG state
     best.pt         weights with the lowest validation error so far
     log.jsonl       one JSON line per logged step
 
-Determinism: all randomness (initial weights, collocation points) comes from generators seeded by
-``seed`` and saved in checkpoints, so an interrupted run resumed with ``--resume`` ends with the
-same weights as an uninterrupted one (tested, bitwise on CPU).
+The surrogate decides *what* is optimised (its loss) and *how* (its plan, `pdesuite.training.plans`);
+the trainer runs the plan step by step and owns everything around it: seeds, device and precision,
+NaN/explosion stop, logging, validation, checkpoints, resume, SIGINT/SIGTERM, time limits, progress.
 
-Data-parallel training: under ``torchrun --nproc-per-node N``, each rank evaluates its share of the
-same collocation points (or of the same minibatch, for data-driven surrogates) and gradients are
-averaged with an all-reduce (gloo on CPU, NCCL on GPU). The gradient is then that of the full loss,
-so N processes follow the single-process run to floating-point round-off (tested). (The all-reduce
-is explicit because PINN losses differentiate through input gradients, which DistributedDataParallel's
-reducer does not handle.)
+Determinism: all randomness (initial weights, collocation points, minibatches) comes from generators
+seeded by ``seed`` and saved in checkpoints, so an interrupted run resumed with ``--resume`` ends with
+the same weights as an uninterrupted one (tested, bitwise on CPU, for kill -9, SIGINT and SIGTERM).
+
+Data-parallel training: under ``torchrun --nproc-per-node N`` the surrogate's loss is wrapped in
+`torch.nn.parallel.DistributedDataParallel` (gloo on CPU, NCCL on GPU): every rank evaluates its share
+of the same collocation points (or of the same minibatch) and DDP averages the gradients in backward.
+The gradient is then that of the full loss, so N processes follow the single-process run to round-off
+(tested). The loss values are averaged too, so L-BFGS's line search agrees on every rank.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -34,21 +39,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from pdesuite.errors import BadInput, SolverError
-from pdesuite.registry import SURROGATES
-from pdesuite.surrogates.task import Task
+from pdesuite.errors import BadInput, Interrupted, SolverError
+from pdesuite.io import FileLock, RunFolder, save_torch, write_json
+from pdesuite.registry import PLANS, SURROGATES
+from pdesuite.settings import parse_setting
+from pdesuite.training.settings import TRAINER_DEFAULTS, check_trainer_settings, split_settings
 
 
 class TrainingError(SolverError):
-    """Training diverged (NaN or exploding loss); the last good checkpoint is kept."""
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGINT/SIGTERM ended training at a step boundary, after a checkpoint there (``signum``: which)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
+    """Training diverged (NaN or exploding loss)."""
 
 
 class _StopRequests:
@@ -93,16 +92,12 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def _atomic_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def _atomic_json(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    os.replace(tmp, path)
+def set_float32_precision(tf32: bool) -> None:
+    """float32 matrix products and convolutions on the GPU: full precision, or TF32 (10-bit mantissa)
+    where ``tf32``. Set explicitly both ways: cuDNN convolutions default to TF32, which cannot
+    represent PDE-Refiner's smallest noise level (std 6.3e-4) next to an O(1) signal."""
+    torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
+    torch.backends.cudnn.allow_tf32 = bool(tf32)
 
 
 def cpu_threads() -> int:
@@ -123,61 +118,127 @@ def _distributed() -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
-def set_float32_precision(tf32: bool) -> None:
-    """float32 matrix products and convolutions on the GPU: full precision, or TF32 (10-bit mantissa)
-    where ``tf32``. Set explicitly both ways: cuDNN convolutions default to TF32, which cannot
-    represent PDE-Refiner's smallest noise level (std 6.3e-4) next to an O(1) signal."""
-    torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
-    torch.backends.cudnn.allow_tf32 = bool(tf32)
-
-
-def build(config: dict) -> tuple[Any, Task]:
-    """Rebuild task and surrogate from a run's config.json content."""
-    set_float32_precision(config.get("tf32", False))
+def classes(config: dict) -> tuple[Any, Any]:
+    """(surrogate class, plan class) of a run configuration."""
     cls = SURROGATES.get(config["surrogate"])
-    settings = config["settings"]
-    task = Task.from_dataset(config["data"], split=settings["split"], index=settings["index"],
-                             physics=getattr(cls, "physics", True))
+    return cls, PLANS.get(cls.plan)
+
+
+def build(config: dict):
+    """The surrogate of a run's config.json content, on its device and dtype (weights as initialised
+    by ``seed``; a checkpoint's weights are loaded by the caller)."""
+    set_float32_precision(config.get("tf32", False))
+    cls, plan_cls = classes(config)
+    own, _, _ = split_settings(cls, plan_cls, config["settings"])
+    own = {**{k: v for k, v in cls.legacy.items() if k not in own}, **own}  # older runs: their behaviour
+    device = resolve_device(config["device"])
     torch.manual_seed(config["seed"])
-    surrogate = cls(task, **settings)
-    return surrogate.to(device=resolve_device(config["device"]), dtype=DTYPES[config["dtype"]]), task
+    surrogate = cls.from_dataset(config["data"], **own)
+    return surrogate.to(device=device, dtype=DTYPES[config["dtype"]])
 
 
 def make_config(name: str, data: str | os.PathLike, profile: str = "small", steps: int | None = None,
                 device: str = "auto", seed: int = 0, dtype: str = "float32", amp: bool = False,
-                overrides: dict[str, str] | None = None, tf32: bool = False, compile: bool = False) -> dict:
-    """The run configuration: surrogate defaults, then profile, then --steps, then --set.
+                overrides: dict[str, str] | None = None, tf32: bool = False, compile: bool = False,
+                force: bool = False) -> dict:
+    """The run configuration: trainer, plan and surrogate defaults, then the profile, then ``--steps``,
+    then ``--set``; every value is checked here, before anything is written.
 
     ``amp`` (bfloat16 autocast of the loss), ``tf32`` (TF32 matrix products and convolutions) and
     ``compile`` (`torch.compile` of the surrogate's networks) are GPU speed settings; each changes the
-    arithmetic, so each is recorded in the configuration and kept on --resume.
+    arithmetic, so each is recorded in the configuration and kept on --resume. A run whose memory
+    estimate (`Surrogate.estimate_memory`) exceeds what this machine has is refused unless ``force``.
     """
+    from pdesuite import resources
     from pdesuite.data.reader import open_dataset
-    from pdesuite.recipes.base import _coerce
 
     cls = SURROGATES.get(name)
+    plan_cls = PLANS.get(cls.plan)
     if dtype not in DTYPES:
         raise BadInput(f"--dtype must be float32 or float64, got {dtype!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise BadInput(f"--seed must be a non-negative integer, got {seed!r}")
     resolve_device(device)
     meta = open_dataset(data)
-    settings = {**cls.all_defaults(), **cls.profile(profile, meta.attrs.get("problem"))}
+    settings = {**TRAINER_DEFAULTS, **plan_cls.defaults, **cls.all_defaults(),
+                **cls.profile(profile, meta.attrs.get("problem"))}
+    explicit = set(overrides or {})
     if steps is not None:
         if isinstance(steps, bool) or int(steps) != steps or steps < 1:
             raise BadInput(f"--steps must be a positive integer, got {steps}")
-        settings["adam_steps"] = int(steps)
-    if "epochs" in settings and (steps is not None or "adam_steps" in (overrides or {})):
-        settings["epochs"] = 0  # an explicit step count replaces a budget in epochs
+        if plan_cls.steps_setting is None:
+            raise BadInput(f"--steps does not apply to {name}'s {plan_cls.name} plan; use --set")
+        settings[plan_cls.steps_setting] = int(steps)
+        explicit.add(plan_cls.steps_setting)
     for key, text in (overrides or {}).items():
         if key not in settings:
             raise BadInput(f"unknown setting {key!r} for {name} (known: {', '.join(sorted(settings))})")
-        settings[key] = _coerce(key, text, settings[key])
-    cls.resolve_config(settings)
+        settings[key] = parse_setting(key, text, settings[key])
+    settings = cls.configure(settings, explicit)
+    own, plan_settings, trainer_settings = split_settings(cls, plan_cls, settings)
+    cls.resolve_config(own)
+    plan_cls.check(plan_settings)
+    check_trainer_settings(trainer_settings)
+    resources.check(f"training {name}", memory=cls.estimate_memory(settings, meta), force=force)
     return {"surrogate": name, "data": str(Path(data).resolve()), "profile": profile, "seed": seed,
             "device": device, "dtype": dtype, "amp": bool(amp), "tf32": bool(tf32), "compile": bool(compile),
             "settings": settings,
             "dataset_provenance": {k: meta.attrs.get(k) for k in ("dataset", "problem", "seed", "created", "params")}}
+
+
+def resume_config(run_dir: str | os.PathLike, surrogate: str | None = None, data: str | os.PathLike | None = None,
+                  steps: int | None = None, overrides: dict[str, str] | None = None,
+                  fixed: dict[str, Any] | None = None) -> dict:
+    """The configuration a ``--resume`` continues with: the stored one, with the changes that may be
+    made mid-run applied (the trainer's settings, and the plan's ``resumable`` ones: more steps, another
+    learning rate), and anything else that differs from the stored run refused (BadInput naming it).
+
+    ``fixed`` holds other command-line values given explicitly (``profile``, ``seed``, ``dtype``,
+    ``device``, ...): each must equal the stored one.
+    """
+    folder = RunFolder(run_dir)
+    if not folder.config.is_file() or not folder.checkpoint.is_file():
+        raise BadInput(f"nothing to resume in {folder.path} (needs config.json and checkpoint.pt)")
+    config = folder.read_config()
+    if surrogate is not None and surrogate != config["surrogate"]:
+        raise BadInput(f"{folder.path} holds a {config['surrogate']} run; --resume continues it, not a {surrogate} run "
+                       f"(use another -o for a new one)")
+    if data is not None and Path(data).resolve() != Path(config["data"]).resolve():
+        raise BadInput(f"{folder.path} was trained on {config['data']}; --resume cannot switch to {data}")
+    for key, value in (fixed or {}).items():
+        if value is not None and config.get(key) != value:
+            raise BadInput(f"--{key} {value} differs from the run's {config.get(key)}; it cannot change on --resume")
+    cls, plan_cls = classes(config)
+    settings = dict(config["settings"])
+    may_change = set(TRAINER_DEFAULTS) | set(plan_cls.resumable)
+    requested = dict(overrides or {})
+    if steps is not None:
+        if plan_cls.steps_setting is None:
+            raise BadInput(f"--steps does not apply to the {plan_cls.name} plan")
+        requested[plan_cls.steps_setting] = str(steps)
+    changed = {}
+    for key, text in requested.items():
+        if key not in settings:
+            raise BadInput(f"unknown setting {key!r} for {config['surrogate']}")
+        value = parse_setting(key, text, settings[key])
+        if value == settings[key]:
+            continue
+        if key not in may_change:
+            raise BadInput(f"{key} cannot change on --resume (what may: {', '.join(sorted(may_change))})")
+        changed[key] = value
+    if not changed:
+        return config
+    settings = cls.configure({**settings, **changed}, set(changed))  # e.g. more steps replace an epoch budget
+    _, plan_settings, trainer_settings = split_settings(cls, plan_cls, settings)
+    plan_cls.check(plan_settings)
+    check_trainer_settings(trainer_settings)
+    state = torch.load(folder.checkpoint, weights_only=False, map_location="cpu")["state"] \
+        if folder.checkpoint.is_file() else {"step": 0}
+    total = plan_cls.planned_steps(plan_settings)
+    if total < state["step"]:
+        raise BadInput(f"{folder.path} is at step {state['step']}; the new settings end at step {total}")
+    history = [*config.get("resumed_with", []), {"at_step": state["step"], "changed": changed}]
+    return {**config, "settings": settings, "resumed_with": history}
 
 
 def record_command(run_dir: str | os.PathLike, command: list[str]) -> None:
@@ -188,8 +249,7 @@ def record_command(run_dir: str | os.PathLike, command: list[str]) -> None:
     record = run_dir / "command.json"
     if record.exists() and json.loads(record.read_text()) != list(command):
         raise BadInput(f"{run_dir} holds a run made with other settings; choose another output folder")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_json(list(command), record)
+    write_json(list(command), record)
 
 
 def _rng_state(generator: torch.Generator) -> dict:
@@ -204,6 +264,18 @@ def _set_rng_state(state: dict, generator: torch.Generator) -> None:
     generator.set_state(state["collocation"])
 
 
+class _Objective(torch.nn.Module):
+    """The surrogate's loss as a module's forward, so DistributedDataParallel can wrap it (its reducer
+    averages the parameter gradients during backward)."""
+
+    def __init__(self, surrogate: torch.nn.Module):
+        super().__init__()
+        self.surrogate = surrogate
+
+    def forward(self, generator: torch.Generator, shard: tuple[int, int]) -> dict[str, torch.Tensor]:
+        return self.surrogate.loss(generator, shard)
+
+
 def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool = False, progress: bool = True,
           stop_at: int | None = None, time_limit: float | None = None, warmup_steps: int = 0) -> dict:
     """Train into ``run_dir`` (new: ``config`` from `make_config`; ``resume``: continue from checkpoint).
@@ -213,123 +285,86 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
     checkpoint there, so ``--resume`` continues exactly; its clock starts after ``warmup_steps`` steps
     (compilation, autotuning: throughput probes). SIGINT/SIGTERM also stop at a step boundary
     (checkpoint, then `Interrupted`). Returns a summary (steps, final loss, best validation error,
-    and ``stopped``: why it ended before the planned steps, or None).
+    and ``stopped``: why it ended before the plan did, or None).
     """
-    if time_limit is not None and not time_limit > 0:
-        raise BadInput(f"--time-limit must be a positive number of seconds, got {time_limit}")
+    with contextlib.ExitStack() as held:  # the run folder's lock, from before the first write to the end
+        return _train(held, run_dir, config, resume, progress, stop_at, time_limit, warmup_steps)
+
+
+def _train(held: contextlib.ExitStack, run_dir, config, resume, progress, stop_at, time_limit, warmup_steps) -> dict:
     from tqdm.auto import tqdm
 
-    run_dir = Path(run_dir)
+    if time_limit is not None and not time_limit > 0:
+        raise BadInput(f"--time-limit must be a positive number of seconds, got {time_limit}")
+    folder = RunFolder(run_dir)
     rank, world = _distributed()
     if resume:
-        if not (run_dir / "config.json").is_file() or not (run_dir / "checkpoint.pt").is_file():
-            raise BadInput(f"nothing to resume in {run_dir} (needs config.json and checkpoint.pt)")
-        config = json.loads((run_dir / "config.json").read_text())
-    else:
-        if config is None:
-            raise ValueError("train() needs a config unless resuming")
-        if (run_dir / "checkpoint.pt").exists():
-            raise BadInput(f"{run_dir} already holds a run; use --resume to continue it or another -o folder")
-        build(config)  # a surrogate/dataset mismatch is reported before anything is written
-        if rank == 0:
-            try:
-                run_dir.mkdir(parents=True, exist_ok=True)
-                _atomic_json(config, run_dir / "config.json")
-            except OSError as exc:
-                raise BadInput(f"cannot write the run folder {run_dir}: {exc.strerror}") from None
-    settings = config["settings"]
-    for key in ("n_collocation", "batch_size"):  # every rank takes an equal share
-        if settings.get(key, world) % world:
-            raise BadInput(f"{key} ({settings[key]}) must be divisible by the {world} processes")
+        if not folder.config.is_file() or not folder.checkpoint.is_file():
+            raise BadInput(f"nothing to resume in {folder.path} (needs config.json and checkpoint.pt)")
+        config = config or folder.read_config()  # a given config: `resume_config`'s, with allowed changes
+    elif config is None:
+        raise ValueError("train() needs a config unless resuming")
+    elif folder.checkpoint.exists():
+        raise BadInput(f"{folder.path} already holds a run; use --resume to continue it or another -o folder")
 
+    cls, plan_cls = classes(config)
+    _, plan_settings, settings = split_settings(cls, plan_cls, config["settings"])
+    for key in ("n_collocation", "batch_size"):  # every rank takes an equal share
+        if config["settings"].get(key, world) % world:
+            raise BadInput(f"{key} ({config['settings'][key]}) must be divisible by the {world} processes")
     if resolve_device(config["device"]).type == "cpu":
         # coordinate networks are small: intra-op threads mostly contend (measured 25x slower steps
         # with 2 threads on a loaded 2-core machine); PDESUITE_THREADS raises it
         torch.set_num_threads(cpu_threads())
     for module in (random, np.random):
         module.seed(config["seed"])
-    surrogate, task = build(config)
+    surrogate = build(config)  # a surrogate/dataset mismatch is reported before anything is written
+    if rank == 0:
+        held.enter_context(FileLock(folder.path, what=f"the run folder {folder.path}", folder=True))
+        if not resume and folder.checkpoint.exists():  # again under the lock: a run started meanwhile
+            raise BadInput(f"{folder.path} already holds a run; use --resume to continue it or another -o folder")
+        if not resume or config != folder.read_config():
+            write_json(config, folder.config)
     if config.get("compile"):
         surrogate.compile_networks()
-    settings = surrogate.config  # the settings with defaults filled in (and derived ones, e.g. epochs -> steps)
+    plan = plan_cls(surrogate, surrogate.adjust_plan(plan_settings))
     metric = surrogate.validation_metric
     generator = torch.Generator().manual_seed(config["seed"] + 1)
     device = surrogate.device
     use_amp = config.get("amp", False) and device.type == "cuda"
+    objective = _Objective(surrogate)
+    if world > 1:
+        objective = torch.nn.parallel.DistributedDataParallel(objective, broadcast_buffers=False)
 
-    phases = [("adam", int(settings["adam_steps"])), ("lbfgs", int(settings["lbfgs_steps"]))]
-    total = sum(n for _, n in phases)
     state = {"step": 0, "best": math.inf, "first_loss": None}
-    optimizer = scheduler = None
-
-    def make_optimizer(phase: str):
-        if phase == "adam":
-            opt = torch.optim.Adam(surrogate.parameters(), lr=settings["lr"])
-            n = max(1, phases[0][1])
-            floor = settings.get("min_lr", 0.0) / settings["lr"] if settings["lr"] else 0.0
-            schedules = {
-                "constant": lambda s: 1.0,
-                "cosine": lambda s: floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(s, n) / n)),
-                "exponential": lambda s: 0.1 ** (min(s, n) / n),
-            }
-            if settings["schedule"] not in schedules:
-                raise BadInput(f"unknown schedule {settings['schedule']!r} (known: {', '.join(schedules)})")
-            return opt, torch.optim.lr_scheduler.LambdaLR(opt, schedules[settings["schedule"]])
-        surrogate.fix_collocation()
-        # one iteration per trainer step; max_eval must be given: its default (max_iter * 5 // 4 = 1)
-        # leaves the strong-Wolfe line search no evaluation after its first trial, so one rejected
-        # trial step returned t = 0 and L-BFGS stalled for good (seen on PIG Helmholtz)
-        return torch.optim.LBFGS(surrogate.parameters(), lr=settings["lbfgs_lr"], max_iter=1, max_eval=25,
-                                 history_size=50, line_search_fn="strong_wolfe"), None
-
-    def phase_of(step: int) -> str:
-        return "adam" if step < phases[0][1] else "lbfgs"
-
     if resume:
-        checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=False, map_location=device)
+        checkpoint = torch.load(folder.checkpoint, weights_only=False, map_location=device)
         surrogate.load_state_dict(checkpoint["model"])
         state.update(checkpoint["state"])
-        if state["step"] < total:
-            optimizer, scheduler = make_optimizer(phase_of(state["step"]))
-            if checkpoint["phase"] == phase_of(state["step"]):
-                optimizer.load_state_dict(checkpoint["optimizer"])
-                if scheduler is not None and checkpoint["scheduler"] is not None:
-                    scheduler.load_state_dict(checkpoint["scheduler"])
+        plan_state = checkpoint.get("plan") or {k: checkpoint.get(k) for k in ("phase", "optimizer", "scheduler")}
+        plan.load_state_dict(plan_state, state["step"])
         _set_rng_state(checkpoint["rng"], generator)
         if rank == 0:
-            _truncate_log(run_dir / "log.jsonl", state["step"])
+            _truncate_log(folder.log, state["step"])
 
     def save_checkpoint() -> None:
-        if rank != 0:
-            return
-        _atomic_save({"model": surrogate.state_dict(), "optimizer": optimizer.state_dict() if optimizer else None,
-                      "scheduler": scheduler.state_dict() if scheduler else None, "phase": phase_of(state["step"] - 1)
-                      if state["step"] else "adam", "state": dict(state), "rng": _rng_state(generator)},
-                     run_dir / "checkpoint.pt")
+        if rank == 0:
+            save_torch({"model": surrogate.state_dict(), "plan": plan.state_dict(), "state": dict(state),
+                        "rng": _rng_state(generator)}, folder.checkpoint)
 
     def validate() -> float:
         error = surrogate.validation_error()
         if error < state["best"] and rank == 0:
             state["best"] = error
-            _atomic_save({"model": surrogate.state_dict(), "step": state["step"], metric: error,
-                          "validation_metric": metric}, run_dir / "best.pt")
+            save_torch({"model": surrogate.state_dict(), "step": state["step"], metric: error,
+                        "validation_metric": metric}, folder.best)
         return error
 
-    def all_reduce_gradients() -> None:
-        if world > 1:
-            import torch.distributed as dist
-
-            for p in surrogate.parameters():
-                if p.grad is not None:
-                    dist.all_reduce(p.grad)
-                    p.grad /= world
-
-    def evaluate() -> dict[str, torch.Tensor]:
-        optimizer.zero_grad(set_to_none=True)
+    def closure() -> dict[str, torch.Tensor]:
+        """Loss terms of one evaluation, with their gradients in the parameters (averaged over ranks)."""
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-            terms = surrogate.loss(generator, shard=(rank, world))
+            terms = objective(generator, (rank, world))
         terms["loss"].backward()
-        all_reduce_gradients()
         if world > 1:  # the global loss, so L-BFGS's line search is the same on every rank
             import torch.distributed as dist
 
@@ -340,6 +375,10 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
         if settings["grad_clip"]:
             torch.nn.utils.clip_grad_norm_(surrogate.parameters(), settings["grad_clip"])
         return terms
+
+    clock = {"started": time.perf_counter()}
+    clock["limit_from"] = clock["started"] if warmup_steps == 0 else None
+    first_step = state["step"]
 
     def stop_requested(stop: _StopRequests) -> str | None:
         """Why to end after this step (a signal, the time limit), the same answer on every rank."""
@@ -359,75 +398,62 @@ def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool =
             return "signal"
         return "time limit" if wanted[1] else None
 
-    log = open(run_dir / "log.jsonl", "a") if rank == 0 else None  # noqa: SIM115 - closed in finally
+    total = plan.total_steps
+    log = open(folder.log, "a") if rank == 0 else None  # noqa: SIM115 - closed in finally
     bar = tqdm(total=total, initial=state["step"], desc=f"train {config['surrogate']}", unit="step",
                disable=not progress or rank != 0)
-    started = time.perf_counter()
-    first_step = state["step"]
-    clock = {"limit_from": started if warmup_steps == 0 else None}
     last_terms: dict[str, float] = {}
     stopped = None
-    stop = _StopRequests()
     try:
-        stop.__enter__()
-        while state["step"] < total and (stop_at is None or state["step"] < stop_at):
-            phase = phase_of(state["step"])
-            if optimizer is None or (phase == "lbfgs" and isinstance(optimizer, torch.optim.Adam)):
-                optimizer, scheduler = make_optimizer(phase)
-            if phase == "adam":
-                terms = evaluate()
-                optimizer.step()
-                scheduler.step()
-            else:
-                captured: dict = {}
-
-                def closure(captured=captured):
-                    captured.update(evaluate())
-                    return captured["loss"]
-
-                optimizer.step(closure)
-                terms = captured
-            surrogate.after_step()
-            loss = float(terms["loss"].detach())
-            state["step"] += 1
-            if state["first_loss"] is None:
-                state["first_loss"] = loss
-            if not math.isfinite(loss) or loss > settings["explode_factor"] * max(state["first_loss"], 1e-30):
-                raise TrainingError(f"training diverged at step {state['step']} (loss {loss:.3g}); the last good "
-                                    f"checkpoint is kept in {run_dir} (lower the learning rate or clip gradients)")
-            last_terms = {k: float(v.detach()) for k, v in terms.items()}
-            bar.update()
-            bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
-            step = state["step"]
-            record = None
-            if step % settings["log_every"] == 0 or step == total:
-                elapsed = time.perf_counter() - started
-                record = {"step": step, "phase": phase, **last_terms,
-                          "lr": optimizer.param_groups[0]["lr"],
-                          "steps_per_second": (step - first_step) / max(elapsed, 1e-9), "elapsed": elapsed}
-            if step % settings["val_every"] == 0 or step == total:
-                record = record or {"step": step, "phase": phase, **last_terms}
-                record[metric] = validate()
-            if record is not None and log is not None:
-                log.write(json.dumps(record) + "\n")
-                log.flush()
-            if step % settings["checkpoint_every"] == 0 or step == total:
-                save_checkpoint()
-            stopped = stop_requested(stop) if step < total else None
-            if stopped:
-                break
+        with _StopRequests() as stop:
+            while not plan.finished(state["step"]) and (stop_at is None or state["step"] < stop_at):
+                phase = plan.phase(state["step"])
+                terms = plan.step(state["step"], closure)
+                surrogate.after_step()
+                loss = float(terms["loss"].detach())
+                state["step"] += 1
+                if state["first_loss"] is None:
+                    state["first_loss"] = loss
+                if not math.isfinite(loss) or loss > settings["explode_factor"] * max(state["first_loss"], 1e-30):
+                    raise TrainingError(_divergence_message(state["step"], loss, folder, phase))
+                last_terms = {k: float(v.detach()) for k, v in terms.items()}
+                bar.update()
+                bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
+                step, done = state["step"], plan.finished(state["step"])
+                record = None
+                if step % settings["log_every"] == 0 or done:
+                    elapsed = time.perf_counter() - clock["started"]
+                    record = {"step": step, "phase": phase, **last_terms, "lr": plan.lr(),
+                              "steps_per_second": (step - first_step) / max(elapsed, 1e-9), "elapsed": elapsed}
+                if step % settings["val_every"] == 0 or done:
+                    record = record or {"step": step, "phase": phase, **last_terms}
+                    record[metric] = validate()
+                if record is not None and log is not None:
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
+                if step % settings["checkpoint_every"] == 0 or done:
+                    save_checkpoint()
+                stopped = None if done else stop_requested(stop)
+                if stopped:
+                    break
     finally:
-        stop.__exit__()
         bar.close()
         if log is not None:
             log.close()
-    if state["step"] < total and (stopped or stop_at is not None):
+    if not plan.finished(state["step"]) and (stopped or stop_at is not None):
         save_checkpoint()  # a step boundary: --resume continues exactly from here
     if stopped == "signal":
         raise Interrupted(stop.signum)
     return {"steps": state["step"], "loss": last_terms.get("loss"), f"best_{metric}": state["best"],
-            "validation_metric": metric, "seconds": time.perf_counter() - started, "stopped": stopped,
+            "validation_metric": metric, "seconds": time.perf_counter() - clock["started"], "stopped": stopped,
             "total_steps": total}
+
+
+def _divergence_message(step: int, loss: float, folder: RunFolder, phase: str) -> str:
+    kept = (f"the last checkpoint ({folder.checkpoint}) is kept" if folder.checkpoint.is_file()
+            else "no checkpoint was written yet")
+    return (f"training diverged at step {step}, {phase} (loss {loss:.3g}); {kept} (lower the learning rate or "
+            f"clip gradients)")
 
 
 def _truncate_log(path: Path, step: int) -> None:
@@ -435,11 +461,17 @@ def _truncate_log(path: Path, step: int) -> None:
     if not path.is_file():
         return
     lines = path.read_text().splitlines(keepends=True)
-    kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+    kept = []
+    for line in lines:
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line)
+        except json.JSONDecodeError:  # a line cut by a kill
+            continue
     if len(kept) != len(lines):
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text("".join(kept))
-        os.replace(tmp, path)
+        from pdesuite.io import write_text
+
+        write_text("".join(kept), path)
 
 
 def announce(summary: dict, run_dir: Path, quiet: bool) -> None:

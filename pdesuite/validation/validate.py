@@ -1,103 +1,69 @@
-"""`pdesuite validate RUNDIR`: best weights -> prediction on the reference -> metrics.json + plots."""
+"""`pdesuite validate RUNDIR`: best weights -> the surrogate's evaluator -> metrics.json + figures."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from pdesuite.errors import BadInput
-from pdesuite.validation import metrics
+from pdesuite.io import RunFolder, write_json
+from pdesuite.registry import EVALUATORS
+from pdesuite.validation.evaluation import Evaluation, TrainedRun
 
 
 def validate_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
-                 output: str | os.PathLike | None = None, seed: int = 0,
-                 uncertainty_samples: int | None = None) -> dict:
+                 output: str | os.PathLike | None = None, **options) -> Evaluation:
     """Evaluate a run's best weights (``best.pt``, else the last checkpoint) against its reference.
 
-    ``data`` replaces the dataset the run was trained with (same layout required). Writes
-    ``metrics.json`` and ``prediction.png`` into ``output`` (default: the run folder). Data-driven
-    one-step surrogates (unet-mse, pde-refiner) are rolled out over the whole test split instead
-    (`pdesuite.validation.rollout_model`; ``seed`` drives their sampling noise and
-    ``uncertainty_samples`` overrides the run's setting).
+    ``data`` replaces the dataset the run was trained with (same layout required). The surrogate's
+    evaluator (``Surrogate.evaluator``) computes the `Evaluation`; its figures and ``metrics.json``
+    go into ``output`` (default: the run folder). ``options`` are the evaluator's (``seed``,
+    ``uncertainty_samples``, ...; None means its default).
     """
-    from pdesuite.training.trainer import _atomic_json, build
+    from pdesuite.training.trainer import build
 
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
-        raise BadInput(f"{run_dir} is not a run folder (no config.json)")
-    config = json.loads((run_dir / "config.json").read_text())
-    if data is not None:
+    folder = RunFolder(run_dir)
+    config = folder.read_config()
+    other = None
+    if data is not None and Path(data).resolve() != Path(config["data"]).resolve():
+        other = describe_change(config, data)
         config["data"] = str(Path(data).resolve())
-    weights = run_dir / "best.pt" if (run_dir / "best.pt").is_file() else run_dir / "checkpoint.pt"
+    weights = folder.weights()
     if not weights.is_file():
-        raise BadInput(f"{run_dir} has no weights yet (best.pt or checkpoint.pt)")
-    surrogate, task = build(config)
-    state = torch.load(weights, weights_only=False, map_location=surrogate.device)
-    surrogate.load_state_dict(state["model"])
+        raise BadInput(f"{folder.path} has no weights yet (best.pt or checkpoint.pt)")
+    surrogate = build(config)
+    evaluator = EVALUATORS.get(surrogate.evaluator)(**options)
+    try:
+        state = torch.load(weights, weights_only=False, map_location=surrogate.device)
+        surrogate.load_state_dict(state["model"])
+    except Exception as exc:  # a truncated or foreign file: the user's to fix
+        raise BadInput(f"cannot load the weights {weights}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
     surrogate.eval()
-    output = Path(output) if output else run_dir
-    if hasattr(surrogate, "rollout"):
-        from pdesuite.validation.rollout_model import validate_rollouts
-
-        return validate_rollouts(surrogate, config, weights, state, output, seed=seed,
-                                 uncertainty_samples=uncertainty_samples)
-    prediction = surrogate.predict_grid()
-    reference = task.reference
-    result = {
-        "relative_l2": metrics.relative_l2(prediction, reference),
-        "max_error": metrics.max_error(prediction, reference),
-        "weights": weights.name,
-        "step": state.get("step", state.get("state", {}).get("step")),
-        "surrogate": config["surrogate"],
-        "sample": {"split": task.split, "index": task.index, "params": task.params},
-        "reference": {"file": str(task.dataset), **config.get("dataset_provenance", {})},
-    }
-    if "t" in task.axes:
-        result["per_time_relative_l2"] = metrics.per_time_relative_l2(prediction, reference)
-        result["times"] = task.grids["t"].tolist()
-        if len(task.axes) == 2:
-            offset = task.params.get("C", 0.0)
-            result["lpinn_error"] = metrics.lpinn_error(prediction, reference, offset=offset)
-    output.mkdir(parents=True, exist_ok=True)
-    _atomic_json(result, output / "metrics.json")
-    plot_prediction(task, prediction, output / "prediction.png", title=f"{config['surrogate']} on {task.problem} "
-                    f"{task.params} · rel. L2 {result['relative_l2']:.2e}")
-    return result
+    output = Path(output) if output else folder.path
+    evaluation = evaluator.evaluate(surrogate, TrainedRun(config, weights, state), output)
+    if other is not None:
+        evaluation.provenance["reference"] = {**evaluation.provenance.get("reference", {}), **other}
+        evaluation.notes.append(other["note"])
+    write_json(evaluation.record(), output / "metrics.json")
+    return evaluation
 
 
-def plot_prediction(task, prediction: np.ndarray, png: Path, title: str = "") -> Path:
-    """Reference, prediction and error side by side (space-time for 1D, images for 2D)."""
-    import matplotlib
+def describe_change(config: dict, data: str | os.PathLike) -> dict:
+    """How ``data`` differs from the file the run was trained on (its dataset and parameters)."""
+    from pdesuite.data.reader import open_dataset
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    reference = task.reference
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4), constrained_layout=True)
-    panels = [(reference, "reference"), (prediction, "prediction"), (prediction - reference, "error")]
-    if len(task.axes) == 2:
-        (a0, a1) = task.axes
-        g0, g1 = task.grids[a0], task.grids[a1]
-        extent = [g1[0], g1[-1], g0[0], g0[-1]]
-        for ax, (values, name) in zip(axes, panels, strict=True):
-            image = ax.imshow(values[..., 0], origin="lower", aspect="auto", extent=extent,
-                              cmap="RdBu_r" if name == "error" else "viridis")
-            ax.set_xlabel(a1)
-            ax.set_ylabel(a0)
-            ax.set_title(name)
-            fig.colorbar(image, ax=ax)
-    else:  # (t, x, y, f): the last time
-        for ax, (values, name) in zip(axes, panels, strict=True):
-            image = ax.imshow(values[-1, ..., 0].T, origin="lower", cmap="RdBu_r" if name == "error" else "viridis")
-            ax.set_title(f"{name} (t = {task.grids['t'][-1]:.3g})" if "t" in task.axes else name)
-            fig.colorbar(image, ax=ax)
-    fig.suptitle(title, fontsize=10)
-    tmp = png.with_name(f".{png.name}.tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, png)
-    return png
+    trained = config.get("dataset_provenance", {})
+    meta = open_dataset(data).attrs
+    differs = {}
+    for key in ("dataset", "problem"):
+        if trained.get(key) != meta.get(key):
+            differs[key] = [trained.get(key), meta.get(key)]
+    old, new = trained.get("params") or {}, meta.get("params") or {}
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            differs[f"params.{key}"] = [old.get(key), new.get(key)]
+    shown = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in list(differs.items())[:4]) or "same dataset settings"
+    return {"trained_on": config["data"], "differs_from_training": differs,
+            "note": f"validating on {data}, not the training data {config['data']} ({shown})"}

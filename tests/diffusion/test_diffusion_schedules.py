@@ -10,6 +10,7 @@ import torch
 from pdesuite.diffusion import (
     SCHEDULES,
     ClassifierFreeGuidance,
+    DiscreteVP,
     convert,
     dynamic_threshold,
     get_schedule,
@@ -52,6 +53,30 @@ def test_discrete_tables():
     vp = get_schedule("vp-linear")  # Song et al.: log α = -(β1-β0) t²/4 - β0 t/2
     assert math.isclose(float(vp.log_alpha(0.5)), -19.9 * 0.25 / 4 - 0.05 / 2, rel_tol=1e-14)
     assert float(get_schedule("ve").sigma(1.0)) == pytest.approx(50.0)
+
+
+def test_zero_terminal_snr_table():
+    """β_{N-1} = 1 (Lin et al. 2024; PDE-Refiner's chain): α = 0, λ = -∞ at t_max, ᾱ linear on the last
+    interval, t(λ) exact, and σ² kept to round-off where ᾱ is close to 1 (no 1 - ᾱ cancellation)."""
+    betas = [4e-7 ** (1 - n / 3) for n in range(4)]  # PDE-Refiner, K = 3
+    s = DiscreteVP(betas, "zero-snr")
+    assert s.zero_terminal_snr and not get_schedule("ddpm-linear").zero_terminal_snr
+    knots = torch.arange(4.0, dtype=torch.float64)
+    acp = torch.cumprod(1 - torch.tensor(betas, dtype=torch.float64), 0)
+    assert torch.allclose(s.alphas_cumprod, acp, rtol=1e-13, atol=0) and float(s.alphas_cumprod[-1]) == 0.0
+    assert torch.allclose(s.sigma(knots[:3]) ** 2, torch.tensor([4e-7, 5.46883e-5, 7.42235e-3],
+                                                                 dtype=torch.float64), rtol=1e-5)
+    assert float(s.sigma(0.0)) ** 2 == pytest.approx(4e-7, rel=1e-13)
+    assert float(s.alpha(3.0)) == 0.0 and float(s.lambda_(3.0)) == -math.inf and float(s.sigma(3.0)) == 1.0
+    t = torch.linspace(0, 3, 61, dtype=torch.float64)
+    lam = s.lambda_(t)
+    assert torch.isfinite(lam[:-1]).all() and (lam[1:] < lam[:-1]).all()  # no NaN at the knots, monotone
+    assert torch.allclose(s.t_of_lambda(lam), t, rtol=0, atol=1e-12)
+    mid = torch.tensor([2.25, 2.5, 2.75], dtype=torch.float64)  # ᾱ linear between the last two knots
+    assert torch.allclose(s.alpha(mid) ** 2, (3 - mid) * acp[2], rtol=1e-12)
+    assert get_schedule(DiscreteVP.from_alphas_cumprod(acp)).zero_terminal_snr
+    with pytest.raises(BadInput, match="the last may be 1"):
+        DiscreteVP([0.1, 1.0, 0.5])
 
 
 @pytest.mark.parametrize("spacing", ["uniform-t", "uniform-lambda", "quadratic", "karras"])

@@ -54,6 +54,18 @@ def test_float32_and_conditioning_pass_through(bed, name):
     assert out.dtype == torch.float32 and seen and all(s == ("cat", (5,), torch.float32) for s in seen)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name,kw", [("ddpm", {}), ("ddim", {"eta": 0.5})])
+def test_a_cpu_generator_gives_the_same_noise_on_cuda(name, kw):
+    """Noise is drawn on the generator's device, so a seeded CPU generator reproduces a CPU run on CUDA."""
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    sampler = make_sampler(name, steps=10, **kw)
+    model = lambda x, t: 0.5 * x  # noqa: E731 - affine and device-agnostic
+    cpu = sampler.sample(model, x, generator=torch.Generator().manual_seed(1))
+    cuda = sampler.sample(model, x.cuda(), generator=torch.Generator().manual_seed(1))
+    assert cuda.is_cuda and torch.allclose(cuda.cpu(), cpu, rtol=1e-12, atol=1e-12)
+
+
 def test_ddim_inversion_round_trip(bed):
     x_t = torch.randn(6, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     errors = []

@@ -106,3 +106,34 @@ def test_bad_time_limit_is_bad_input(tmp_path, heat, cli):
     code, _, err = cli("train", "pinn", "--data", heat, "-o", tmp_path / "run", "--time-limit", "-1")
     assert code == 2 and "--time-limit" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_resume_applies_allowed_changes_and_refuses_the_others(tmp_path, heat, cli):
+    """A diverged run resumed with a lower learning rate continues at that rate; more steps extend it;
+    another surrogate, dataset, seed or architecture is refused with one line."""
+    base = [f"--set={k}={v}" for k, v in {**SETTINGS, "adam_steps": "20", "lbfgs_steps": "0",
+                                            "checkpoint_every": "5"}.items()]
+    run = tmp_path / "run"
+    code, _, err = cli("train", "pinn", "--data", heat, "-o", run, "--device", "cpu", "-q", *base)
+    assert code == 0, err
+    code, out, err = cli("train", "pinn", "-o", run, "--resume", "--steps", "30", "--set", "lr=5e-4")
+    assert code == 0, err
+    config = json.loads((run / "config.json").read_text())
+    assert config["settings"]["adam_steps"] == 30 and config["settings"]["lr"] == 5e-4
+    assert config["resumed_with"][0] == {"at_step": 20, "changed": {"adam_steps": 30, "lr": 5e-4}}
+    lines = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert lines[-1]["step"] == 30
+    # the cosine schedule continues from step 20 of 30 at the new base rate
+    import math
+
+    assert lines[20]["lr"] == pytest.approx(5e-4 * 0.5 * (1 + math.cos(math.pi * 21 / 30)), rel=1e-6)
+    refused = {
+        ("lpinn",): "holds a pinn run",
+        ("pinn", "--set", "width=16"): "width cannot change",
+        ("pinn", "--seed", "5"): "--seed 5 differs",
+        ("pinn", "--data", tmp_path / "other.h5"): "cannot switch",
+        ("pinn", "--steps", "10"): "is at step 30",
+    }
+    for args, message in refused.items():
+        code, _, err = cli("train", *args, "-o", run, "--resume")
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)

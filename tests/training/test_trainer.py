@@ -166,3 +166,13 @@ def test_make_config_rejects_bad_values(heat_like):
         make_config("pinn", heat_like, dtype="float16")
     with pytest.raises(BadInput):
         make_config("pinn", heat_like, seed=-1)
+
+
+def test_a_stored_run_without_a_newer_setting_keeps_its_old_behaviour(heat_like):
+    """Runs made before `sampler` existed drew uniform points: resuming or validating them must too."""
+    from pdesuite.training.trainer import build
+
+    config = make_config("pinn", heat_like, device="cpu", overrides=TINY)
+    assert config["settings"]["sampler"] == "hammersley"  # today's default
+    del config["settings"]["sampler"]
+    assert build(config).config["sampler"] == "uniform"

@@ -27,15 +27,14 @@ right-hand side suits BDF; the limited schemes clip the peak maximum and their n
 sides make BDF take 5-20 times more steps. Use "koren" for steep fronts (overloaded Langmuir columns,
 long plugs), where the unlimited scheme undershoots (by ~1 % of a plug's height).
 
-Declared orders (`ColumnFD.order`, verified in tests/solvers/fd/test_chromatography_fd.py against the
-Laplace solution for a Gaussian injection): 1 (upwind), 2 (limited; observed 2.3-2.8 as they follow
-κ = 1/3 away from extrema), 3 (kappa3) in space; the time error is kept below the spatial one by the
-tolerances.
+Declared orders (`ColumnFD(...).convergence_order`, from `SPACE_ORDER`; verified in
+tests/solvers/test_orders.py against the Laplace solution for a Gaussian injection, D = 0): the max
+outlet error relative to the peak falls as h^p with p = 1 (upwind), 2 or more (limited; observed
+2.3-2.9 as they follow κ = 1/3 away from extrema), 3 (kappa3); the time error is kept below the
+spatial one by the tolerances.
 """
 
 from __future__ import annotations
-
-from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,8 +42,12 @@ from scipy.integrate import solve_ivp
 
 from pdesuite.errors import BadInput, SolverError
 from pdesuite.problems.chromatography import Chromatography
+from pdesuite.solvers.order import ConvergenceOrder, Rate
 
 SCHEMES = ("upwind", "vanleer", "vanalbada", "koren", "kappa3")
+#: Spatial order of each advection scheme for smooth solutions (the limited ones: at least 2).
+SPACE_ORDER = {"upwind": 1, "vanleer": 2, "vanalbada": 2, "koren": 2, "kappa3": 3}
+LIMITED = ("vanleer", "vanalbada", "koren")
 
 
 def _limited_slope(a: np.ndarray, b: np.ndarray, scheme: str, epsilon: float = 0.0) -> np.ndarray:
@@ -70,8 +73,9 @@ class ColumnFD:
 
     Args:
         problem: The column.
-        cells: Number of finite volumes N (>= 8).
-        scheme: Advection face values: "upwind", "vanleer", "koren" or "kappa3" (see module docstring).
+        cells: Number of finite volumes N (>= 8); default 800, as the command line and the dataset.
+        scheme: Advection face values: "kappa3" (default), "upwind", "vanleer", "vanalbada" or "koren"
+            (see the module docstring).
         rtol, atol: Time integration tolerances (atol relative to the largest injected concentration).
         method: scipy `solve_ivp` implicit method, "BDF" or "Radau".
 
@@ -79,9 +83,7 @@ class ColumnFD:
         solve(t) -> (n_t, n_analytes) outlet concentrations; profiles(t) -> c, q each (n_t, n_analytes, N).
     """
 
-    order: ClassVar[dict[str, int]] = {"upwind": 1, "vanleer": 2, "vanalbada": 2, "koren": 2, "kappa3": 3}
-
-    def __init__(self, problem: Chromatography, cells: int = 400, scheme: str = "koren", rtol: float = 1e-7,
+    def __init__(self, problem: Chromatography, cells: int = 800, scheme: str = "kappa3", rtol: float = 1e-7,
                  atol: float = 1e-10, method: str = "BDF"):
         if scheme not in SCHEMES:
             raise BadInput(f"unknown advection scheme {scheme!r} (known: {', '.join(SCHEMES)})")
@@ -109,6 +111,13 @@ class ColumnFD:
         self.c_in_scale = np.array([a.c0 / self.c_ref for a in p.analytes])[:, None]
         self._transport = None
         self._plug_level = None
+
+    @property
+    def convergence_order(self) -> ConvergenceOrder:
+        """The spatial order of this scheme (`SPACE_ORDER`): max outlet error / peak = O(h^p)."""
+        rate = Rate(SPACE_ORDER[self.scheme], "h", "max / peak", "Gaussian injection, D = 0",
+                    minimum=self.scheme in LIMITED)
+        return ConvergenceOrder(space=rate)
 
     # -- the semi-discrete system ---------------------------------------------------------------------
     def inlet(self, t_hat: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from petsc4py import PETSc
 from pdesuite.errors import BadInput, SolverError
 from pdesuite.solvers.fem.expressions import bind_parameters
 from pdesuite.solvers.fem.mesh import Domain
+from pdesuite.solvers.order import ConvergenceOrder, Rate
 
 #: Direct sparse LU (MUMPS): robust for indefinite problems and small meshes.
 DIRECT = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
@@ -60,9 +61,10 @@ class LinearFEMSolver:
         bind_parameters(problem, domain.mesh)
 
     @property
-    def convergence_order(self) -> dict[str, int]:
-        """Expected error orders in h for smooth solutions: L2 = p + 1, H1 seminorm = p."""
-        return {"L2": self.degree + 1, "H1": self.degree}
+    def convergence_order(self) -> ConvergenceOrder:
+        """Error orders in the mesh size h for smooth solutions (Ciarlet 1978, Thm. 3.2.2, and the
+        Aubin-Nitsche duality argument): ‖u - u_h‖_L2 = O(h^{p+1}), |u - u_h|_H1 = O(h^p)."""
+        return ConvergenceOrder(L2=Rate(self.degree + 1, "h", "L2"), H1=Rate(self.degree, "h", "H1 seminorm"))
 
     def dirichlet_bc(self, value, facets: np.ndarray | None = None) -> dolfinx.fem.DirichletBC:
         """u = value on ``facets`` (all boundary facets by default); ``value`` is an expression ``(x, m)``."""

@@ -26,6 +26,7 @@ from pdesuite.problems.heat import Heat
 from pdesuite.solvers.fem.base import LinearFEMSolver, unique_prefix
 from pdesuite.solvers.fem.expressions import UFL, numpy_interpolant, spatial, to_ufl
 from pdesuite.solvers.fem.solution import FEMSolution, TimeSeries
+from pdesuite.solvers.order import ConvergenceOrder, Rate
 
 SCHEMES = {"backward-euler": 1.0, "crank-nicolson": 0.5}
 
@@ -64,12 +65,11 @@ class HeatSolver(LinearFEMSolver):
         self.dt = problem.t_end / self.n_steps
 
     @property
-    def time_order(self) -> int:
-        return 2 if self.theta == 0.5 else 1
-
-    @property
-    def convergence_order(self) -> dict[str, int]:
-        return {**super().convergence_order, "time": self.time_order}
+    def convergence_order(self) -> ConvergenceOrder:
+        """Space as `LinearFEMSolver`; time (L2 at the final time, in Δt) 2 for Crank-Nicolson (θ = 1/2),
+        1 for any other θ (the θ-scheme's truncation error is (1/2 - θ) Δt u'' + O(Δt²))."""
+        time = Rate(2, "dt", "L2", "θ = 1/2") if self.theta == 0.5 else Rate(1, "dt", "L2", f"θ = {self.theta:g}")
+        return super().convergence_order.merged(time=time)
 
     # --- the mathematics ----------------------------------------------------------------------
     def _operator(self, w, v, x):

@@ -3,14 +3,16 @@
 The equations, in SI units (velocity u in m/s, pressure p in Pa = N/m², density ρ in kg/m³,
 dynamic viscosity μ = ρν in Pa·s):
 
-    ρ (∂u/∂t + (u·∇)u) - μ Δu + ∇p = 0,    ∇·u = 0    in Ω,
-    u = g on the inlet,   u = 0 on walls and cylinder,   μ ∂u/∂n - p n = 0 on the outlet.
+    ρ (∂u/∂t + (u·∇)u) - μ Δu + ∇p = f,    ∇·u = 0    in Ω,
+    u = g on the inlet,   u = 0 on walls and cylinder,   μ ∂u/∂n - p n = 0 on the outlet,
+
+with f = 0 in the DFG benchmark (`DFGCylinderFlow.body_force`; manufactured solutions set it).
 
 The outlet condition is the "do-nothing" condition of the DFG benchmark; it is the natural
 boundary condition of the weak form below (written with ∇u:∇v, not the symmetric gradient).
 Multiplying by test functions (v, q) that vanish where u is prescribed and integrating by parts:
 
-    ρ (∂u/∂t, v) + ρ ((u·∇)u, v) + μ (∇u, ∇v) - (p, ∇·v) - (q, ∇·u) = 0.
+    ρ (∂u/∂t, v) + ρ ((u·∇)u, v) + μ (∇u, ∇v) - (p, ∇·v) - (q, ∇·u) = (f, v).
 
 Solvers:
     `NavierStokesSteady`: drops ∂u/∂t and solves the nonlinear system with Newton's method
@@ -50,6 +52,7 @@ from pdesuite.problems.navier_stokes import DFGCylinderFlow
 from pdesuite.solvers.fem.base import DIRECT, unique_prefix
 from pdesuite.solvers.fem.mesh import Domain
 from pdesuite.solvers.fem.solution import FEMSolution, TimeSeries
+from pdesuite.solvers.order import ConvergenceOrder, Rate
 
 #: Newton's method with a backtracking line search; each linear system by MUMPS LU.
 NEWTON_LU = {
@@ -121,6 +124,14 @@ def _inflow_interpolant(problem: DFGCylinderFlow, t: float) -> Callable[[np.ndar
     return lambda x: np.stack(np.broadcast_arrays(*problem.inflow(x, t, NUMPY))).astype(np.float64)
 
 
+def _body_force(problem: DFGCylinderFlow, mesh, t):
+    """The problem's body force as a UFL vector at time ``t`` (a number or a Constant), or None."""
+    from pdesuite.solvers.fem.expressions import UFL, spatial
+
+    force = problem.body_force(spatial(mesh), t, UFL)
+    return None if force is None else ufl.as_vector(force)
+
+
 def _check_problem(problem, domain) -> None:
     if not isinstance(problem, DFGCylinderFlow):
         raise BadInput(f"Navier-Stokes solvers need a DFGCylinderFlow problem, got {type(problem).__name__}")
@@ -137,8 +148,11 @@ def _check_degree(degree) -> int:
     return int(degree)
 
 
-def _taylor_hood_orders(degree: int) -> dict[str, int]:
-    return {"velocity_L2": degree + 1, "velocity_H1": degree, "pressure_L2": degree}
+def _taylor_hood_orders(degree: int) -> ConvergenceOrder:
+    """Taylor-Hood P_k/P_{k-1} for smooth solutions (Girault & Raviart 1986, Ch. IV; Boffi, Brezzi &
+    Fortin 2013, §8.8): velocity O(h^{k+1}) in L2 and O(h^k) in H1, pressure O(h^k) in L2."""
+    return ConvergenceOrder(velocity_L2=Rate(degree + 1, "h", "L2"), velocity_H1=Rate(degree, "h", "H1 seminorm"),
+                            pressure_L2=Rate(degree, "h", "L2"))
 
 
 # --- forces -------------------------------------------------------------------------------------
@@ -292,7 +306,7 @@ class NavierStokesSteady:
         self.parts = boundary_parts(domain)
 
     @property
-    def convergence_order(self) -> dict[str, int]:
+    def convergence_order(self) -> ConvergenceOrder:
         return _taylor_hood_orders(self.degree)
 
     # --- the mathematics ----------------------------------------------------------------------
@@ -303,8 +317,10 @@ class NavierStokesSteady:
         mu = dolfinx.fem.Constant(mesh, float(self.problem.density * self.problem.viscosity))
         u, p = ufl.split(w)
         v, q = ufl.TestFunctions(self.W)
-        return (rho * ufl.inner(ufl.grad(u) * u, v) + mu * ufl.inner(ufl.grad(u), ufl.grad(v))
+        form = (rho * ufl.inner(ufl.grad(u) * u, v) + mu * ufl.inner(ufl.grad(u), ufl.grad(v))
                 - p * ufl.div(v) - q * ufl.div(u)) * ufl.dx
+        force = _body_force(self.problem, mesh, 0.0)
+        return form if force is None else form - ufl.inner(force, v) * ufl.dx
 
     def boundary_conditions(self) -> list[dolfinx.fem.DirichletBC]:
         """u = g (the problem's inflow) on the inlet, u = 0 on walls and cylinder."""
@@ -397,7 +413,7 @@ class NavierStokesIPCS:
        viscosity and in the convected velocity, with the extrapolated transport velocity
        ū = 2u^n - u^{n-1}:
 
-           ρ/(2Δt) (3u* - 4u^n + u^{n-1}, v) + ρ ((ū·∇)u*, v) + μ (∇u*, ∇v) + (∇p^n, v) = 0.
+           ρ/(2Δt) (3u* - 4u^n + u^{n-1}, v) + ρ ((ū·∇)u*, v) + μ (∇u*, ∇v) + (∇p^n, v) = (f(t_{n+1}), v).
 
        (No Temam term ½((∇·ū)u*, v): the end-of-step velocities of a projection method are only
        approximately divergence-free, and with that term the DFG 2D-2 lift amplitude came out 4%
@@ -452,16 +468,21 @@ class NavierStokesIPCS:
         self.has_cylinder = _global_count(domain.comm, self.parts["cylinder"]) > 0
 
     @property
-    def convergence_order(self) -> dict[str, int]:
-        return {**_taylor_hood_orders(self.degree), "time_velocity": 2, "time_pressure": 1}
+    def convergence_order(self) -> ConvergenceOrder:
+        """Taylor-Hood in space; in time (Guermond, Minev & Shen 2006, §3.3) velocity O(Δt²) in L2 and
+        pressure at least O(Δt) in L2 (the bound allows for the boundary layer of the non-rotational
+        incremental scheme; on smooth manufactured flows the pressure was observed at 1.9)."""
+        return _taylor_hood_orders(self.degree).merged(time_velocity=Rate(2, "dt", "L2"),
+                                                       time_pressure=Rate(1, "dt", "L2", minimum=True))
 
     # --- the mathematics ----------------------------------------------------------------------
-    def forms(self, u_n, u_nm1, u_star, p_n, phi, dt, bdf):
+    def forms(self, u_n, u_nm1, u_star, p_n, phi, dt, bdf, t_new=None):
         """The bilinear and linear forms (a, L) of the sub-steps "momentum" (u*), "pressure" (φ)
         and "correction" (u^{n+1}).
 
         ``bdf`` holds Constants (β0, β1, β2, e): ∂u/∂t ≈ (β0 u* - β1 u^n + β2 u^{n-1})/Δt and
         ū = (1 + e) u^n - e u^{n-1}; (3/2, 2, 1/2, 1) for BDF2 and (1, 1, 0, 0) for the first step.
+        ``t_new`` (a Constant holding t_{n+1}) is where the body force is evaluated, if there is one.
         """
         mesh = self.domain.mesh
         rho = dolfinx.fem.Constant(mesh, float(self.problem.density))
@@ -475,6 +496,9 @@ class NavierStokesIPCS:
                  + rho * ufl.inner(ufl.grad(u) * u_bar, v) * dx
                  + mu * ufl.inner(ufl.grad(u), ufl.grad(v)) * dx
                  + ufl.inner(ufl.grad(p_n), v) * dx)
+        force = _body_force(self.problem, mesh, t_new) if t_new is not None else None
+        if force is not None:  # f at t_{n+1}
+            step1 -= ufl.inner(force, v) * dx
         a1, L1 = ufl.lhs(step1), ufl.rhs(step1)
         a2 = ufl.inner(ufl.grad(p), ufl.grad(q)) * dx
         L2 = -b0 * rho / dt * ufl.div(u_star) * q * dx
@@ -522,6 +546,7 @@ class NavierStokesIPCS:
                                      ("u_n", "u_nm1", "u_star", "velocity"))
         p_n, phi = dolfinx.fem.Function(Q, name="pressure"), dolfinx.fem.Function(Q, name="phi")
         dt = dolfinx.fem.Constant(mesh, dt_value)
+        t_new = dolfinx.fem.Constant(mesh, dt_value)  # t_{n+1}, for a body force
 
         # Dirichlet conditions: inflow g(t) on the inlet, no-slip, φ = 0 on the outlet.
         inflow = dolfinx.fem.Function(V)
@@ -537,7 +562,7 @@ class NavierStokesIPCS:
 
         bdf = [dolfinx.fem.Constant(mesh, value) for value in (1.0, 1.0, 0.0, 0.0)]  # first step: BDF1
         steps = {key: (dolfinx.fem.form(a), dolfinx.fem.form(L)) for key, (a, L) in
-                 self.forms(u_n, u_nm1, u_star, p_n, phi, dt, bdf).items()}
+                 self.forms(u_n, u_nm1, u_star, p_n, phi, dt, bdf, t_new).items()}
         bcs = {"momentum": bcs_u, "pressure": bcs_p, "correction": bcs_u}
         space = {"momentum": V, "pressure": Q, "correction": V}
         matrices, vectors, solvers = {}, {}, {}
@@ -589,6 +614,9 @@ class NavierStokesIPCS:
             saved_u.append(FEMSolution(u_n.copy(), 0.0))
             saved_p.append(FEMSolution(p_n.copy(), 0.0))
         pulsating = self.problem.pulsating
+        # the inflow is re-interpolated every step when it may depend on t (a pulsating DFG inflow, or
+        # a subclass's, as in manufactured-solution studies)
+        unsteady_inflow = pulsating or type(self.problem).inflow is not DFGCylinderFlow.inflow
         inflow.interpolate(_inflow_interpolant(self.problem, dt_value), cells0=inlet_cells)
         start = time.perf_counter()
         step_times = []
@@ -603,7 +631,8 @@ class NavierStokesIPCS:
                 if n == 2:  # BDF2 from the second step on
                     for constant, value in zip(bdf, (1.5, 2.0, 0.5, 1.0), strict=True):
                         constant.value = value
-                if pulsating:
+                t_new.value = t
+                if unsteady_inflow:
                     inflow.interpolate(_inflow_interpolant(self.problem, t), cells0=inlet_cells)
                 # 1. tentative velocity (matrix depends on ū)
                 A1 = matrices["momentum"]

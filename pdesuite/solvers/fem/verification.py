@@ -1,7 +1,8 @@
 """Manufactured-solution studies: observed convergence orders of the FEM solvers.
 
-Used by the test suite (tests/solvers/fem/test_convergence.py) and by
-``benchmarks/fem_convergence.py``, which prints the tables in docs/fem-solvers.md.
+Used by the order test (tests/solvers/test_orders.py) and by ``benchmarks/fem_convergence.py``,
+which prints the tables in docs/fem-solvers.md. Each study returns the errors, the fitted rates and
+the solver's own declaration (``expected``: its `convergence_order`).
 """
 
 from __future__ import annotations
@@ -9,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import dolfinx
 import numpy as np
+import ufl
 
-from pdesuite.problems import Heat, Helmholtz, Poisson, ReactionDiffusion
-from pdesuite.solvers.fem.heat import HeatSolver
+from pdesuite.problems import DFGCylinderFlow, Heat, Helmholtz, Poisson, ReactionDiffusion
+from pdesuite.solvers.fem.heat import AdvectionDiffusionSolver, HeatSolver
 from pdesuite.solvers.fem.helmholtz import HelmholtzSolver, ReactionDiffusionSolver
-from pdesuite.solvers.fem.mesh import unit_square
+from pdesuite.solvers.fem.mesh import Domain, unit_square
+from pdesuite.solvers.fem.navier_stokes import NavierStokesIPCS, NavierStokesSteady
 from pdesuite.solvers.fem.poisson import PoissonSolver
+from pdesuite.solvers.order import observed_rate
 
-
-def observed_rate(h, errors) -> float:
-    """Least-squares slope of log(error) against log(h)."""
-    return float(np.polyfit(np.log(np.asarray(h, float)), np.log(np.asarray(errors, float)), 1)[0])
+__all__ = ["SPATIAL_CASES", "heat_space_study", "heat_time_study", "ipcs_time_study", "navier_stokes_space_study",
+           "observed_rate", "spatial_study"]
 
 
 def u_smooth(x, m):
@@ -71,7 +74,7 @@ def spatial_study(case: str, degree: int, resolutions=None) -> dict:
             errors[norm].append(uh.errornorm(u_smooth, norm))
     h = [1.0 / n for n in resolutions]
     return {"h": h, "errors": errors, "rates": {k: observed_rate(h, v) for k, v in errors.items()},
-            "expected": solver.convergence_order}
+            "expected": solver.convergence_order, "declared": solver.convergence_order}
 
 
 def u_heat_space(x, t, m):
@@ -88,14 +91,15 @@ def heat_space_study(degree: int, velocity=None, resolutions=None) -> dict:
     resolutions = resolutions or RESOLUTIONS[degree][:3]
     problem = Heat(kappa=0.5, velocity=velocity, exact=u_heat_space, t_end=0.2)
     errors = {"L2": [], "H1": []}
+    solver_class = HeatSolver if velocity is None else AdvectionDiffusionSolver
     for n in resolutions:
-        solver = HeatSolver(problem, unit_square(n), degree=degree, dt=0.1, scheme="crank-nicolson")
+        solver = solver_class(problem, unit_square(n), degree=degree, dt=0.1, scheme="crank-nicolson")
         final = solver.solve(save_times=[0.2])[-1]
         for norm in errors:
             errors[norm].append(final.errornorm(lambda x, m: u_heat_space(x, 0.2, m), norm))
     h = [1.0 / n for n in resolutions]
     return {"h": h, "errors": errors, "rates": {k: observed_rate(h, v) for k, v in errors.items()},
-            "expected": {k: solver.convergence_order[k] for k in errors}}
+            "expected": {k: solver.convergence_order[k] for k in errors}, "declared": solver.convergence_order}
 
 
 def heat_time_study(scheme, dts=(0.2, 0.1, 0.05, 0.025)) -> dict:
@@ -105,4 +109,100 @@ def heat_time_study(scheme, dts=(0.2, 0.1, 0.05, 0.025)) -> dict:
         solver = HeatSolver(problem, unit_square(4), degree=2, dt=dt, scheme=scheme)
         final = solver.solve(save_times=[1.0])[-1]
         errors.append(final.errornorm(lambda x, m: u_heat_time(x, 1.0, m)))
-    return {"dt": list(dts), "errors": errors, "rate": observed_rate(dts, errors), "expected": solver.time_order}
+    return {"dt": list(dts), "errors": errors, "rate": observed_rate(dts, errors),
+            "expected": solver.convergence_order["time"], "declared": solver.convergence_order}
+
+
+# -- Navier-Stokes: a manufactured flow on [0, 1]² --------------------------------------------------
+# Velocity from a stream function, u = (ψ_y, -ψ_x) with ψ = e^{(x-1)³} sin 2y + sin(y)/2 (divergence
+# free, non-polynomial), pressure p = sin(πx) cos y, both times s(t) = sin 2t (or 1 when steady). At the
+# outlet x = 1: ∂u/∂x = 0 and p = 0, so the do-nothing condition μ ∂u/∂n - p n = 0 (steady solver) and
+# the IPCS outlet conditions (μ ∂u*/∂n = 0, φ = 0) hold exactly; u = exact on the other three sides
+# (the "inlet" marker), f = ρ(∂u/∂t + (u·∇)u) - μΔu + ∇p.
+def _flow(x, m):
+    a = m.exp((x[0] - 1.0) ** 3)
+    return (2.0 * a * m.cos(2.0 * x[1]) + 0.5 * m.cos(x[1]), -3.0 * (x[0] - 1.0) ** 2 * a * m.sin(2.0 * x[1]))
+
+
+def _pressure(x, m):
+    return m.sin(m.pi * x[0]) * m.cos(x[1])
+
+
+@dataclass(frozen=True)
+class ManufacturedFlow(DFGCylinderFlow):
+    """`DFGCylinderFlow` whose "inflow" (Dirichlet data) and body force make ``exact`` the solution."""
+
+    unsteady: bool = False
+
+    def factor(self, t, m):
+        """s(t): sin 2t (zero at t = 0: the IPCS solver starts from rest), or 1 when steady."""
+        return m.sin(2.0 * t) if self.unsteady else 1.0
+
+    def velocity(self, x, t, m):
+        s = self.factor(t, m)
+        return tuple(s * c for c in _flow(x, m))
+
+    def pressure(self, x, t, m):
+        return self.factor(t, m) * _pressure(x, m)
+
+    def inflow(self, x, t, m):
+        return self.velocity(x, t, m)
+
+    def body_force(self, x, t, m):
+        U, P = ufl.as_vector(_flow(x, m)), _pressure(x, m)
+        s = self.factor(t, m)
+        ds = 2.0 * m.cos(2.0 * t) if self.unsteady else 0.0
+        mu = self.density * self.viscosity
+        f = self.density * (ds * U + s * s * ufl.grad(U) * U) - mu * s * ufl.div(ufl.grad(U)) + s * ufl.grad(P)
+        return tuple(f[i] for i in range(2))
+
+
+def _square_with_outlet(n: int, cell: str = "triangle") -> Domain:
+    """The unit square, n × n cells, markers "inlet" (x = 0, y = 0, y = 1) and "outlet" (x = 1)."""
+    domain = unit_square(n, cell)
+    mesh = domain.mesh
+    fdim = mesh.topology.dim - 1
+    outlet = dolfinx.mesh.locate_entities_boundary(mesh, fdim, lambda x: np.isclose(x[0], 1.0))
+    boundary = dolfinx.mesh.locate_entities_boundary(mesh, fdim, lambda x: np.full(x.shape[1], True))
+    inlet = np.setdiff1d(boundary, outlet)
+    facets = np.concatenate([inlet, outlet]).astype(np.int32)
+    values = np.concatenate([np.full(len(inlet), 1), np.full(len(outlet), 2)]).astype(np.int32)
+    order = np.argsort(facets)
+    tags = dolfinx.mesh.meshtags(mesh, fdim, facets[order], values[order])
+    return Domain(mesh, tags, {"inlet": 1, "outlet": 2}, dict(domain.description))
+
+
+def _flow_errors(problem: ManufacturedFlow, velocity, pressure, t: float) -> dict[str, float]:
+    return {"velocity_L2": velocity.errornorm(lambda x, m: problem.velocity(x, t, m)),
+            "velocity_H1": velocity.errornorm(lambda x, m: problem.velocity(x, t, m), "H1"),
+            "pressure_L2": pressure.errornorm(lambda x, m: problem.pressure(x, t, m))}
+
+
+def navier_stokes_space_study(degree: int = 2, resolutions=(4, 8, 16), viscosity: float = 0.1) -> dict:
+    """Steady Newton solver on the manufactured flow (Re ≈ 20 with U ≈ 2 on the unit square)."""
+    problem = ManufacturedFlow(viscosity=viscosity)
+    errors = {"velocity_L2": [], "velocity_H1": [], "pressure_L2": []}
+    for n in resolutions:
+        solver = NavierStokesSteady(problem, _square_with_outlet(n), degree=degree)
+        u, p = solver.solve()
+        for key, value in _flow_errors(problem, u, p, 0.0).items():
+            errors[key].append(value)
+    h = [1.0 / n for n in resolutions]
+    return {"h": h, "errors": errors, "rates": {k: observed_rate(h, v) for k, v in errors.items()},
+            "expected": {k: solver.convergence_order[k] for k in errors}, "declared": solver.convergence_order}
+
+
+def ipcs_time_study(dts=(0.2, 0.1, 0.05, 0.025), n: int = 16, degree: int = 3, viscosity: float = 0.1,
+                    t_end: float = 1.0) -> dict:
+    """IPCS on the unsteady manufactured flow, P3/P2 on a 16² mesh (spatial error far below the temporal)."""
+    problem = ManufacturedFlow(viscosity=viscosity, unsteady=True, t_end=t_end)
+    domain = _square_with_outlet(n)
+    errors = {"time_velocity": [], "time_pressure": []}
+    for dt in dts:
+        solver = NavierStokesIPCS(problem, domain, dt=dt, degree=degree)
+        result = solver.run()
+        e = _flow_errors(problem, result.velocity[-1], result.pressure[-1], t_end)
+        errors["time_velocity"].append(e["velocity_L2"])
+        errors["time_pressure"].append(e["pressure_L2"])
+    return {"dt": list(dts), "errors": errors, "rates": {k: observed_rate(dts, v) for k, v in errors.items()},
+            "expected": {k: solver.convergence_order[k] for k in errors}, "declared": solver.convergence_order}

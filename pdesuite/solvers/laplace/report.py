@@ -1,38 +1,25 @@
 """Files for the chromatography commands: CSV, JSON and PNG written atomically, and the two plots.
 
 Every file is written under a hidden temporary name beside its target and renamed onto it when
-complete (`os.replace`), as `pdesuite.data.writer` does for datasets: a failed command leaves no
-partial file behind.
+complete (`pdesuite.io`): a failed command leaves no partial file behind.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from pdesuite.data.writer import check_output_path
+from pdesuite.io import check_output_path, pyplot, save_figure, write_atomic
 
 
 def check_outputs(paths: Sequence[Path], overwrite: bool) -> None:
     """BadInput, before any work, if a target exists without ``overwrite`` or cannot be written."""
     for path in paths:
         check_output_path(path, overwrite)
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def write_csv(path: Path, header: Sequence[str], columns: Sequence[np.ndarray], comments: Sequence[str] = ()) -> Path:
@@ -46,7 +33,7 @@ def write_csv(path: Path, header: Sequence[str], columns: Sequence[np.ndarray], 
             for row in zip(*columns, strict=True):
                 w.writerow([f"{v:.12g}" for v in row])
 
-    return _atomic(path, write)
+    return write_atomic(path, write)
 
 
 def write_rows(path: Path, rows: Sequence[dict]) -> Path:
@@ -58,7 +45,7 @@ def write_rows(path: Path, rows: Sequence[dict]) -> Path:
             for row in rows:
                 w.writerow({k: (f"{v:.10g}" if isinstance(v, float) else v) for k, v in row.items()})
 
-    return _atomic(path, write)
+    return write_atomic(path, write)
 
 
 def write_json(path: Path, data: dict) -> Path:
@@ -67,15 +54,11 @@ def write_json(path: Path, data: dict) -> Path:
             json.dump(data, f, indent=2, default=float)
             f.write("\n")
 
-    return _atomic(path, write)
+    return write_atomic(path, write)
 
 
 def _figure(rows: int, height: float):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     if rows == 1:
         fig, ax = plt.subplots(figsize=(8, height), constrained_layout=True)
         return plt, fig, [ax]
@@ -84,14 +67,8 @@ def _figure(rows: int, height: float):
     return plt, fig, list(axes)
 
 
-def _save(plt, fig, path: Path) -> Path:
-    def write(tmp: Path) -> None:
-        fig.savefig(tmp, format="png", dpi=100)
-
-    try:
-        return _atomic(path, write)
-    finally:
-        plt.close(fig)
+def _save(plt, fig, path: Path) -> Path:  # noqa: ARG001 - the callers hold plt from _figure
+    return save_figure(fig, path, dpi=100)
 
 
 def plot_chromatogram(path: Path, t: np.ndarray, signal: np.ndarray, components: np.ndarray, names: Sequence[str],

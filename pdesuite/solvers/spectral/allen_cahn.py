@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from pdesuite.errors import BadInput
+from pdesuite.problems.allen_cahn import AllenCahn
 from pdesuite.solvers.spectral.periodic1d import Periodic1DSolver
 
 
@@ -20,6 +21,18 @@ class AllenCahnSolver(Periodic1DSolver):
         if not epsilon > 0:
             raise BadInput(f"diffusivity epsilon must be positive, got {epsilon}")
         self.epsilon, self.reaction = float(epsilon), float(reaction)
+
+    @classmethod
+    def from_problems(cls, problems, n: int, dealias: bool = True) -> AllenCahnSolver:
+        """A batch of `AllenCahn` problems on [-1, 1) (their domain); ε and a are shared by the batch."""
+        problems = cls._checked_problems(problems, AllenCahn, cls.__name__)
+        if len({(p.epsilon, p.reaction) for p in problems}) > 1:
+            raise BadInput(f"{cls.__name__} solves a batch with one epsilon and one reaction; got several")
+        first = problems[0]
+        solver = cls(n, epsilon=first.epsilon, reaction=first.reaction, length=2.0, x0=-1.0, batch=len(problems),
+                     dealias=dealias)
+        solver.problems = problems
+        return solver
 
     def linear_symbol(self) -> np.ndarray:
         return self.reaction - self.epsilon * self.k**2

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from pdesuite.errors import BadInput
+from pdesuite.problems.burgers import Burgers
 from pdesuite.solvers.spectral.periodic1d import Periodic1DSolver, QuadraticFlux, as_batch
 
 
@@ -28,6 +29,15 @@ class BurgersSolver(QuadraticFlux, Periodic1DSolver):
         self.nu = as_batch(nu, self.batch, "viscosity nu")
         if np.any(self.nu < 0):
             raise BadInput(f"viscosity nu must be >= 0, got {self.nu.min()}")
+
+    @classmethod
+    def from_problems(cls, problems, n: int, dealias: bool = True, dtype=np.float64) -> BurgersSolver:
+        """One sample per `Burgers` problem, each with its own ν and L, on n points."""
+        problems = cls._checked_problems(problems, Burgers, cls.__name__)
+        solver = cls(n, length=np.array([p.length for p in problems]), nu=np.array([p.nu for p in problems]),
+                     batch=len(problems), dealias=dealias, dtype=dtype)
+        solver.problems = problems
+        return solver
 
     def linear_symbol(self) -> np.ndarray:
         return -self.nu[:, None] * self.k**2

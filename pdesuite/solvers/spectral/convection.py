@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from pdesuite.errors import BadInput
+from pdesuite.problems.convection import Convection
 
 
 def convection_solution(u0: np.ndarray, t: np.ndarray, c: float, nu: float, length: float = 2 * np.pi) -> np.ndarray:
@@ -25,3 +26,10 @@ def convection_solution(u0: np.ndarray, t: np.ndarray, c: float, nu: float, leng
     symbol = -c * ik - nu * k**2
     v0 = np.fft.rfft(u0)
     return np.fft.irfft(v0[None, :] * np.exp(symbol[None, :] * np.asarray(t, float)[:, None]), n=n, axis=-1)
+
+
+def convection_solution_for(problem: Convection, u0: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """`convection_solution` with the problem's c and ν on its domain [0, 2π): u (n_t, n) from u0 (n,)."""
+    if not isinstance(problem, Convection):
+        raise BadInput(f"convection_solution_for solves a Convection problem, got {type(problem).__name__}")
+    return convection_solution(u0, t, problem.c, problem.nu)

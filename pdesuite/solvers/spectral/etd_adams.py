@@ -35,6 +35,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from pdesuite.solvers.order import ConvergenceOrder, Rate
 from pdesuite.solvers.spectral.etdrk4 import ETDRK4, _real_type, complex_tensor
 
 #: ETDRK4 substeps per step while the history fills (the first q - 1 steps).
@@ -115,6 +116,11 @@ class ETDAdams:
         self.startup = ETDRK4(self.linear, self.dt / STARTUP_SUBSTEPS, factor=factor)
         self.history: list = []  # N_n, N_{n-1}, ... (newest first)
         self._last = None
+
+    @property
+    def convergence_order(self) -> ConvergenceOrder:
+        """Global error O(h^q) (Cox & Matthews 2002, §2.1)."""
+        return ConvergenceOrder(time=Rate(self.order, "dt", "max"))
 
     def to_torch(self, device) -> None:
         """Hold the coefficients as complex128 torch tensors on ``device``; `step` then takes tensors."""

@@ -32,6 +32,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from pdesuite.solvers.order import ConvergenceOrder, Rate
+
 
 def _real_type(array: np.ndarray) -> type:
     """np.longdouble for (complex) long-double arrays, else np.float64."""
@@ -81,7 +83,8 @@ class ETDRK4:
         v: (..., n_modes) complex spectral coefficients, broadcast-compatible with ``linear``.
     """
 
-    order: ClassVar[int] = 4
+    #: Global error O(h⁴) for smooth N (Cox & Matthews 2002; observed on Burgers and KS in test_orders.py).
+    convergence_order: ClassVar[ConvergenceOrder] = ConvergenceOrder(time=Rate(4, "dt", "max"))
 
     def __init__(self, linear: np.ndarray, dt: float | np.ndarray, contour_points: int = 32,
                  factor: np.ndarray | None = None):

@@ -9,13 +9,18 @@ from __future__ import annotations
 import numpy as np
 
 from pdesuite.errors import BadInput
+from pdesuite.problems.ks import KuramotoSivashinsky
 from pdesuite.solvers.spectral.periodic1d import Periodic1DSolver, QuadraticFlux, as_batch
 
 
 class KSSolver(QuadraticFlux, Periodic1DSolver):
     """Batched KS solver; ``length`` and ``nu`` may differ per sample.
 
-    Orders: time 4 (ETDRK4), space spectral.
+    Orders: time 4 (ETDRK4), space spectral (`convergence_order`).
+
+    Example:
+        >>> problems = [KuramotoSivashinsky(length=60.0), KuramotoSivashinsky(length=66.0, nu=0.5)]
+        >>> solver = KSSolver.from_problems(problems, 256)  # one trajectory per problem
     """
 
     def __init__(self, n: int, length, nu=1.0, batch: int = 1, dealias: bool = True,
@@ -24,6 +29,15 @@ class KSSolver(QuadraticFlux, Periodic1DSolver):
         self.nu = as_batch(nu, self.batch, "viscosity nu")
         if np.any(self.nu <= 0):
             raise BadInput(f"KS viscosity nu must be positive (the u_xxxx term stabilises), got {self.nu.min()}")
+
+    @classmethod
+    def from_problems(cls, problems, n: int, dealias: bool = True, dtype=np.float64) -> KSSolver:
+        """One trajectory per `KuramotoSivashinsky` problem, each with its own L and ν, on n points."""
+        problems = cls._checked_problems(problems, KuramotoSivashinsky, cls.__name__)
+        solver = cls(n, np.array([p.length for p in problems]), nu=[p.nu for p in problems], batch=len(problems),
+                     dealias=dealias, dtype=dtype)
+        solver.problems = problems
+        return solver
 
     def linear_symbol(self) -> np.ndarray:
         return self.k**2 - self.nu[:, None] * self.k**4

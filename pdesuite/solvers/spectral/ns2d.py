@@ -15,10 +15,11 @@ Time: the low-storage three-stage Runge-Kutta/Crank-Nicolson scheme of Spalart, 
     γ = (8/15, 5/12, 3/4),  ζ = (0, -17/60, -5/12),  β = (γ + ζ)/2 = (4/15, 1/15, 1/6),
 
 i.e. Wray's third-order Runge-Kutta for N and the trapezoidal (Crank-Nicolson) rule for diffusion on
-each sub-step. The coupled scheme is second order (declared `order = 2`); the explicit part alone is
-third order (`explicit_order = 3`, observed with ν = 0). FNO used forward Euler with Crank-Nicolson
-(first order) at Δt = 1e-4; this scheme is stable on the imaginary axis up to |λΔt| = √3, so the
-advective CFL number max(|u_x|/Δx + |u_y|/Δy) Δt may reach about 0.8 (`cfl_max` = 0.7 is enforced).
+each sub-step. The coupled scheme is second order (`convergence_order["time"]`); the explicit part
+alone is third order (`convergence_order["time_explicit"]`, observed with ν = 0). FNO used forward
+Euler with Crank-Nicolson (first order) at Δt = 1e-4; this scheme is stable on the imaginary axis
+up to |λΔt| = √3, so the advective CFL number max(|u_x|/Δx + |u_y|/Δy) Δt may reach about 0.8
+(`cfl_max` = 0.7 is enforced).
 
 Shapes:
     ω: (batch, n, n), ``w[b, i, j] = ω(i/n, j/n)``; `solve` returns (batch, n_t, n, n).
@@ -33,6 +34,7 @@ import numpy as np
 
 from pdesuite.errors import BadInput, SolverError
 from pdesuite.problems.ns2d import NS2D
+from pdesuite.solvers.order import SPECTRAL, ConvergenceOrder, Rate
 
 GAMMA = (8.0 / 15.0, 5.0 / 12.0, 3.0 / 4.0)
 ZETA = (0.0, -17.0 / 60.0, -5.0 / 12.0)
@@ -53,8 +55,12 @@ class NS2DSolver:
         >>> w = solver.solve(w0, np.linspace(0, 1, 3))  # (1, 3, 64, 64)
     """
 
-    order: ClassVar[int] = 2
-    explicit_order: ClassVar[int] = 3
+    #: Max-norm error: 2 in Δt (coupled), 3 in Δt for the explicit Runge-Kutta part alone (ν = 0),
+    #: spectral in n for analytic solutions.
+    convergence_order: ClassVar[ConvergenceOrder] = ConvergenceOrder(
+        time=Rate(2, "dt", "max / max|ω|"),
+        time_explicit=Rate(3, "dt", "max / max|ω|", "ν = 0: the explicit Runge-Kutta part alone"),
+        space=Rate(SPECTRAL, "n", "max / max|ω|"))
     #: The largest advective CFL number max(|u_x|/Δx + |u_y|/Δy) Δt accepted.
     cfl_max: ClassVar[float] = 0.7
 

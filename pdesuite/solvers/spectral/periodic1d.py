@@ -26,6 +26,7 @@ from typing import ClassVar
 import numpy as np
 
 from pdesuite.errors import BadInput, SolverError
+from pdesuite.solvers.order import SPECTRAL, ConvergenceOrder, Rate
 from pdesuite.solvers.spectral.etd_adams import MAX_CFL, ETDAdams
 from pdesuite.solvers.spectral.etdrk4 import ETDRK4
 
@@ -33,20 +34,25 @@ from pdesuite.solvers.spectral.etdrk4 import ETDRK4
 @dataclass(frozen=True)
 class Scheme:
     """A time stepper for v' = Lv + N(v): ``make(linear, dt, factor=G)`` returns an object with
-    ``step(v, nonlinear)`` and ``to_torch(device)``; its order, and the advective CFL number
-    |u|max·h/Δx below which it ran stably on Kuramoto-Sivashinsky (recipes check it up front)."""
+    ``step(v, nonlinear)`` and ``to_torch(device)``; its declared order (`convergence_order`, in the
+    step h), and the advective CFL number |u|max·h/Δx below which it ran stably on
+    Kuramoto-Sivashinsky (recipes check it up front)."""
 
     make: Callable
-    order: int
+    convergence_order: ConvergenceOrder
     max_cfl: float
+
+
+def _time_order(q: int) -> ConvergenceOrder:
+    return ConvergenceOrder(time=Rate(q, "dt", "max"))
 
 
 #: Time-stepping schemes by name. ETDRK4 (4 evaluations of N per step) is the default; the exponential
 #: Adams methods take one evaluation per step and reach ETDRK4's accuracy at a fraction of its cost on
 #: KS (benchmarks/ks_generation.py), with smaller stable steps.
 SCHEMES: dict[str, Scheme] = {
-    "etdrk4": Scheme(ETDRK4, 4, 1.5),
-    **{f"etd-adams{q}": Scheme(partial(ETDAdams, order=q), q, cfl) for q, cfl in MAX_CFL.items()},
+    "etdrk4": Scheme(ETDRK4, ETDRK4.convergence_order, 1.5),
+    **{f"etd-adams{q}": Scheme(partial(ETDAdams, order=q), _time_order(q), cfl) for q, cfl in MAX_CFL.items()},
 }
 
 
@@ -84,7 +90,10 @@ class Periodic1DSolver(ABC):
         u: (batch, n) on the grid ``x[b] = x0 + L_b j / n``, j = 0..n-1.
     """
 
-    order: ClassVar[dict] = {"time": 4, "space": "spectral"}
+    #: Max-norm error: 4 in the time step with the default scheme (ETDRK4; `SCHEMES[name].convergence_order`
+    #: for the others), spectral in the number of points n for analytic solutions.
+    convergence_order: ClassVar[ConvergenceOrder] = ConvergenceOrder(
+        time=Rate(4, "dt", "max", "scheme etdrk4 (the default)"), space=Rate(SPECTRAL, "n", "max"))
 
     def __init__(self, n: int, length, batch: int = 1, dealias: bool = True, x0: float = 0.0,
                  dtype=np.float64):
@@ -105,6 +114,28 @@ class Periodic1DSolver(ABC):
             else np.ones((1, modes.size), self.dtype)
         # ∂x in Fourier space; the Nyquist mode's derivative of a real field is taken as zero
         self.ik = 1j * self.k * (modes < self.n / 2)[None, :]
+
+    @classmethod
+    def from_problem(cls, problem, n: int, **options):
+        """The solver for one problem object on ``n`` points (batch 1); ``options`` as `from_problems`."""
+        return cls.from_problems([problem], n, **options)
+
+    @classmethod
+    def from_problems(cls, problems, n: int, **options):
+        """A batched solver, one sample per problem object (each with its own coefficients where the
+        solver allows it); the problems are kept in ``solver.problems``. Subclasses say which problem."""
+        raise NotImplementedError(f"{cls.__name__} has no problem class; construct it from numbers")
+
+    @staticmethod
+    def _checked_problems(problems, kind: type, solver: str) -> tuple:
+        """``problems`` as a non-empty tuple of ``kind`` instances (BadInput otherwise)."""
+        problems = tuple(problems)
+        if not problems:
+            raise BadInput(f"{solver} needs at least one {kind.__name__} problem")
+        wrong = [type(p).__name__ for p in problems if not isinstance(p, kind)]
+        if wrong:
+            raise BadInput(f"{solver} solves {kind.__name__} problems, got {wrong[0]}")
+        return problems
 
     @property
     def x(self) -> np.ndarray:
@@ -179,7 +210,10 @@ class Periodic1DSolver(ABC):
         if int(substeps) != substeps or substeps < 1:
             raise BadInput(f"substeps must be a positive integer, got {substeps}")
         factor = self.nonlinear_factor()
-        stepper = get_scheme(scheme).make(self.linear_symbol(), (dt / substeps)[:, None], factor=factor)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # a linear symbol that overflows exp(L h) (a huge reaction rate) makes non-finite weights: the
+            # solution is non-finite at the first step and reported there, in one line
+            stepper = get_scheme(scheme).make(self.linear_symbol(), (dt / substeps)[:, None], factor=factor)
         rhs = self.nonlinear if factor is None else self.nonlinear_core
         out = np.empty((self.batch, n_steps + 1 - keep_from, self.n), dtype=self.dtype)
         v = self.to_spectral(u0)
@@ -191,7 +225,7 @@ class Periodic1DSolver(ABC):
         if keep_from == 0:
             out[:, 0] = u0
         for step in range(1, n_steps + 1):
-            with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is reported below
                 for _ in range(substeps):
                     v = stepper.step(v, rhs)
             ok = finite(v)

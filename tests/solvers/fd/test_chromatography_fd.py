@@ -1,5 +1,6 @@
-"""The full GC column model by finite volumes: observed orders, the D → 0 limit against the Laplace
-solution, competitive Langmuir kinetics, conservation, TVD behaviour, bad input."""
+"""The full GC column model by finite volumes: the D → 0 limit against the Laplace solution,
+competitive Langmuir kinetics, conservation, TVD behaviour, defaults, bad input. (The observed orders
+of the advection schemes are cases of tests/solvers/test_orders.py.)"""
 
 from dataclasses import replace
 
@@ -9,39 +10,12 @@ import pytest
 from pdesuite.errors import BadInput
 from pdesuite.problems.chromatography import Analyte, Chromatography, Injection
 from pdesuite.solvers.fd.chromatography import ColumnFD
+from pdesuite.solvers.fd.verification import single_analyte
 from pdesuite.solvers.laplace.column import LaplaceColumn
 
 
 def single(k_a, k_d, injection, **kw):
-    return Chromatography(length=1.0, velocity=0.1, alpha=1.0, analytes=(Analyte("a", k_a, k_d, 1.0),),
-                          injection=injection, **kw)
-
-
-def peak_error(problem, cells, scheme, rtol, n_t=201):
-    t = np.linspace(0.0, problem.end_time(), n_t)
-    exact = LaplaceColumn(problem).outlet(t)
-    value = ColumnFD(problem, cells, scheme, rtol=rtol, atol=rtol * 1e-3).solve(t)
-    return np.abs(value - exact).max() / np.abs(exact).max()
-
-
-# scheme: (problem, cells, rtol); smooth Gaussian injections, D = 0, compared with the exact Laplace solution
-ORDER_CASES = {
-    "upwind": (single(1.0, 1.0, Injection("gaussian", 2.0, 8.0)), [100, 200, 400], 1e-7),
-    "vanalbada": (single(4.0, 2.0, Injection("gaussian", 1.0, 4.0)), [20, 40, 80], 1e-6),
-    "kappa3": (single(4.0, 2.0, Injection("gaussian", 1.0, 4.0)), [40, 80, 160], 1e-8),
-}
-
-
-@pytest.mark.parametrize("scheme", list(ORDER_CASES))
-def test_observed_order(scheme):
-    problem, cells, rtol = ORDER_CASES[scheme]
-    errors = [peak_error(problem, n, scheme, rtol) for n in cells]
-    rate = -np.polyfit(np.log(cells), np.log(errors), 1)[0]
-    order = ColumnFD.order[scheme]
-    if scheme == "vanalbada":  # limited: the κ = 1/3 scheme where smooth, clipped at the extremum
-        assert order - 0.2 < rate < order + 1.0, (rate, errors)
-    else:
-        assert abs(rate - order) < 0.15, (rate, errors)
+    return single_analyte(k_a, k_d, injection, **kw)
 
 
 @pytest.mark.parametrize("pressures", [{}, {"p_in": 3.0, "p_out": 1.0}])
@@ -85,6 +59,24 @@ def test_koren_is_free_of_the_undershoots_of_the_unlimited_scheme():
     c_kappa, _ = ColumnFD(problem, 100, "kappa3", rtol=1e-6, atol=1e-9).profiles(t)
     assert c_koren.min() > -1e-6
     assert c_kappa.min() < -1e-3
+
+
+def test_defaults_are_those_of_the_command_line_and_the_dataset():
+    """kappa3 on 800 cells: `pdesuite chromatography simulate --solver fd` and datasets/chromatography.toml."""
+    import argparse
+
+    from pdesuite.recipes.chromatography import ChromatographyData
+    from pdesuite.solvers.laplace.commands import add_parsers
+
+    column = ColumnFD(single(1.0, 1.0, Injection()))
+    assert (column.scheme, column.cells) == ("kappa3", 800)
+    assert column.convergence_order == {"space": 3}
+    small = ChromatographyData.profiles()["small"]
+    assert (small["scheme"], small["cells"]) == (column.scheme, column.cells)
+    parser = argparse.ArgumentParser()
+    add_parsers(parser.add_subparsers(dest="command"), argparse.ArgumentParser(add_help=False))
+    args = parser.parse_args(["chromatography", "simulate", "-o", "x.csv"])
+    assert (args.scheme, args.cells) == (column.scheme, column.cells)
 
 
 def test_bad_input():

@@ -1,5 +1,6 @@
-"""Nonlinear diffusion u_t = α∇·(u∇u) + f: manufactured solutions give the declared orders; the
-PIG Gaussian reference converges under grid refinement; bad input is refused."""
+"""Nonlinear diffusion u_t = α∇·(u∇u) + f: the PIG Gaussian reference converges under grid
+refinement; bad input is refused. (The declared orders against manufactured solutions are cases of
+tests/solvers/test_orders.py; the solutions are in `pdesuite.solvers.fd.verification`.)"""
 
 import numpy as np
 import pytest
@@ -8,8 +9,7 @@ from pdesuite.errors import BadInput
 from pdesuite.problems.base import NUMPY
 from pdesuite.problems.pig import NonlinearDiffusion
 from pdesuite.solvers.fd.nonlinear_diffusion import NonlinearDiffusionSolver
-
-ALPHA = 0.05
+from pdesuite.solvers.fd.verification import ALPHA, bilinear_exact, bilinear_source, nonlinear_diffusion_error
 
 
 def rate(h, errors) -> float:
@@ -17,68 +17,11 @@ def rate(h, errors) -> float:
     return float(np.polyfit(np.log(h), np.log(errors), 1)[0])
 
 
-# -- a smooth, non-polynomial manufactured solution (for the order in space) ----------------------
-def _s(x, m):
-    return m.sin(m.pi * x[0]) * m.cos(0.5 * m.pi * x[1]) + 0.5 * m.cos(0.5 * m.pi * x[0]) * m.sin(m.pi * x[1])
-
-
-def _s_x(x, m):
-    return (m.pi * m.cos(m.pi * x[0]) * m.cos(0.5 * m.pi * x[1])
-            - 0.25 * m.pi * m.sin(0.5 * m.pi * x[0]) * m.sin(m.pi * x[1]))
-
-
-def _s_y(x, m):
-    return (-0.5 * m.pi * m.sin(m.pi * x[0]) * m.sin(0.5 * m.pi * x[1])
-            + 0.5 * m.pi * m.cos(0.5 * m.pi * x[0]) * m.cos(m.pi * x[1]))
-
-
-def smooth_exact(x, t, m):
-    return 1.0 + 0.5 * m.exp(-t) * _s(x, m)
-
-
-def smooth_source(x, t, m):
-    # u = 1 + e s, e = e^{-t}/2, Δs = -(5/4)π² s:  f = u_t - α(|∇u|² + u Δu)
-    e = 0.5 * m.exp(-t)
-    grad2 = e * e * (_s_x(x, m) ** 2 + _s_y(x, m) ** 2)
-    return -e * _s(x, m) - ALPHA * (grad2 - smooth_exact(x, t, m) * e * 1.25 * m.pi**2 * _s(x, m))
-
-
-# -- a solution bilinear in space: u² has degree 2 per axis, so the 5-point Δ_h(u²) is exact and
-# -- the error is the time discretization's alone (for the order in time)
-def bilinear_exact(x, t, m):
-    return 2.0 + 0.5 * m.sin(2 * t) * x[0] + 0.3 * m.cos(3 * t) * x[1] + 0.4 * m.sin(t + 1) * x[0] * x[1]
-
-
-def bilinear_source(x, t, m):
-    u_t = m.cos(2 * t) * x[0] - 0.9 * m.sin(3 * t) * x[1] + 0.4 * m.cos(t + 1) * x[0] * x[1]
-    u_x = 0.5 * m.sin(2 * t) + 0.4 * m.sin(t + 1) * x[1]
-    u_y = 0.3 * m.cos(3 * t) + 0.4 * m.sin(t + 1) * x[0]
-    return u_t - ALPHA * (u_x**2 + u_y**2)  # Δu = 0
-
-
-def max_error(problem, cells, substeps, t_end=1.0):
-    solver = NonlinearDiffusionSolver(problem, cells)
-    u = solver.solve(np.array([0.0, t_end]), substeps=substeps)[-1]
-    return np.abs(u - problem.exact(solver.points, t_end, NUMPY)).max()
-
-
-def test_manufactured_order_in_space():
-    problem = NonlinearDiffusion(alpha=ALPHA, exact=smooth_exact, source=smooth_source)
-    cells = [8, 16, 32, 64]
-    errors = [max_error(problem, n, substeps=32) for n in cells]
-    observed = rate([2.0 / n for n in cells], errors)
-    assert abs(observed - NonlinearDiffusionSolver.order["space"]) < 0.3, (observed, errors)
-    assert errors[-1] < 3e-4, errors
-
-
-def test_manufactured_order_in_time():
+def test_bilinear_solution_is_exact_in_space():
+    """The time study's premise (tests/solvers/test_orders.py): for u bilinear in space the 5-point
+    Δ_h(u²) is exact, so on a coarse grid the error still vanishes with Δt."""
     problem = NonlinearDiffusion(alpha=ALPHA, exact=bilinear_exact, source=bilinear_source)
-    # the spatial discretization is exact here: on a coarse grid the error still vanishes with Δt
-    assert max_error(problem, 8, substeps=1024) < 1e-7
-    steps = [4, 8, 16, 32]
-    errors = [max_error(problem, 8, substeps=n) for n in steps]
-    observed = rate([1.0 / n for n in steps], errors)
-    assert abs(observed - NonlinearDiffusionSolver.order["time"]) < 0.3, (observed, errors)
+    assert nonlinear_diffusion_error(problem, 8, substeps=1024) < 1e-7
 
 
 def test_pig_gaussians_converge_under_grid_refinement():

@@ -1,44 +1,13 @@
-"""Observed convergence orders of the FEM solvers against manufactured solutions.
+"""FEM solvers: failures and bad input.
 
-Each case fits the slope of log(error) over at least three refinements and requires it to be
-within 0.1 of the order the solver declares (`pdesuite.solvers.fem.verification` holds the cases).
+The observed convergence orders against manufactured solutions (within 0.1 of the declared ones)
+are cases of the single order test, tests/solvers/test_orders.py (studies in
+`pdesuite.solvers.fem.verification`).
 """
 
 import pytest
 
-verification = pytest.importorskip("pdesuite.solvers.fem.verification", reason="needs dolfinx")
-
-
-@pytest.mark.parametrize("degree", [1, 2])
-@pytest.mark.parametrize("case", list(verification.SPATIAL_CASES))
-def test_spatial_order(case, degree):
-    study = verification.spatial_study(case, degree)
-    assert set(study["expected"]) == {"L2", "H1"}
-    for norm, expected in study["expected"].items():
-        rate = study["rates"][norm]
-        assert abs(rate - expected) < 0.1, f"{case} P{degree} {norm}: rate {rate:.3f}, expected {expected}"
-
-
-@pytest.mark.parametrize("degree", [1, 2])
-@pytest.mark.parametrize("velocity", [None, (1.0, -0.5)], ids=["heat", "advection-diffusion"])
-def test_heat_spatial_order(degree, velocity):
-    study = verification.heat_space_study(degree, velocity)
-    for norm, expected in study["expected"].items():
-        assert abs(study["rates"][norm] - expected) < 0.1, f"P{degree} {norm}: {study['rates'][norm]:.3f}"
-
-
-@pytest.mark.parametrize("scheme,expected", [("backward-euler", 1), ("crank-nicolson", 2), (0.75, 1)])
-def test_heat_time_order(scheme, expected):
-    study = verification.heat_time_study(scheme)
-    assert study["expected"] == expected
-    assert abs(study["rate"] - expected) < 0.1, f"{scheme}: time rate {study['rate']:.3f}, expected {expected}"
-
-
-def test_observed_rate_detects_a_wrong_order():
-    # the fit itself must be able to fail: first-order data is not second order
-    h = [0.1, 0.05, 0.025]
-    assert abs(verification.observed_rate(h, [x for x in h]) - 1.0) < 1e-12
-    assert abs(verification.observed_rate(h, [x for x in h]) - 2.0) > 0.1
+pytest.importorskip("pdesuite.solvers.fem", reason="needs dolfinx")
 
 
 def test_non_finite_solution_raises_solver_error():

@@ -1,5 +1,6 @@
-"""Exponential Adams-Bashforth steppers: φ-functions and weights, exactness, observed orders 2-6
-against Cole-Hopf, agreement with ETDRK4 on KS, the torch path, and stability checks up front."""
+"""Exponential Adams-Bashforth steppers: φ-functions and weights, exactness, the torch path, and
+stability checks up front. (The observed orders 2-6 against Cole-Hopf and the agreement with ETDRK4
+on KS are cases of tests/solvers/test_orders.py.)"""
 
 import math
 
@@ -11,8 +12,6 @@ from pdesuite.errors import BadInput
 from pdesuite.recipes.generate import generate
 from pdesuite.solvers.spectral.etd_adams import ETDAdams, adams_weights, phi_functions
 from pdesuite.solvers.spectral.ks import KSSolver
-from pdesuite.solvers.spectral.periodic1d import SCHEMES
-from pdesuite.solvers.spectral.verification import burgers_time_study, ks_time_study
 
 #: Classical Adams-Bashforth coefficients, the z → 0 limit of the exponential weights.
 ADAMS_BASHFORTH = {
@@ -71,20 +70,6 @@ def test_exact_for_linear_problems_with_constant_forcing():
         v = stepper.step(v, lambda w: forcing + 0 * w)
     exact = np.exp(linear * 3.0) * v0 + np.expm1(linear * 3.0) / linear * forcing
     np.testing.assert_allclose(v, exact, rtol=1e-12)
-
-
-@pytest.mark.parametrize("order", [2, 3, 4, 5, 6])
-def test_observed_order_against_cole_hopf(order):
-    scheme = f"etd-adams{order}"
-    study = burgers_time_study(dts=(0.08, 0.04, 0.02), scheme=scheme)
-    assert SCHEMES[scheme].order == order and abs(study["rate"] - order) < 0.3, study
-
-
-def test_ks_order_and_agreement_with_etdrk4():
-    """On an LPSDA-type KS trajectory (T = 4) the fifth-order method converges at rate 5 to the fine
-    ETDRK4 solution: two independent schemes agree to ~5e-9 at 8 substeps."""
-    study = ks_time_study(substeps=(4, 6, 8), reference_substeps=256, scheme="etd-adams5")
-    assert abs(study["rate"] - 5) < 0.3 and study["errors"][-1] < 1e-8, study
 
 
 def test_history_restarts_for_a_foreign_state_and_torch_matches_numpy():

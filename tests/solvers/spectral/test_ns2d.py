@@ -1,4 +1,5 @@
-"""2D Navier-Stokes (vorticity) pseudo-spectral solver: exact Taylor-Green decay, orders, invariants."""
+"""2D Navier-Stokes (vorticity) pseudo-spectral solver: exact Taylor-Green decay, invariants, bad input.
+(The observed time orders and the spectral convergence in space are cases of tests/solvers/test_orders.py.)"""
 
 import math
 
@@ -8,18 +9,11 @@ import pytest
 from pdesuite.errors import BadInput, SolverError
 from pdesuite.problems.ns2d import NS2D
 from pdesuite.solvers.spectral.ns2d import NS2DSolver
+from pdesuite.solvers.spectral.verification import taylor_green_error
 
 
 def fitted_rate(steps, errors):
     return float(np.polyfit(np.log(steps), np.log(errors), 1)[0])
-
-
-def taylor_green_error(problem, n, dt, t_end=1.0, amplitude=1.0):
-    X, Y = NS2D.grid(n)
-    w0 = problem.exact_shell(X, Y, 0.0, amplitude)[None]
-    w = NS2DSolver(problem, n, dt).solve(w0, np.array([t_end]))[0, -1]
-    exact = problem.exact_shell(X, Y, t_end, amplitude)
-    return np.max(np.abs(w - exact)) / np.max(np.abs(exact))
 
 
 def test_taylor_green_vortex_decays_exactly():
@@ -28,49 +22,6 @@ def test_taylor_green_vortex_decays_exactly():
     errors = [taylor_green_error(problem, n, 0.01) for n in (8, 16, 32)]
     assert errors[1] < 1e-6, errors
     assert max(errors) - min(errors) < 1e-12, errors  # independent of n: no spatial error at all
-
-
-# (problem, time steps, the order that must be observed)
-ORDER_CASES = {
-    # diffusion + forcing, vortex at rest: the Crank-Nicolson part decides (declared order 2)
-    "viscous-forced": (NS2D(nu=0.05, forcing_amplitude=1.0), [0.025, 0.0125, 0.00625], NS2DSolver.order),
-    # pure advection by a mean flow: the explicit Runge-Kutta part alone (order 3)
-    "advective": (NS2D(nu=0.0, forcing_amplitude=0.0, mean_flow=(1.0, 0.5)), [0.025, 0.0125, 0.00625],
-                  NS2DSolver.explicit_order),
-    # everything together, in the asymptotic range: the declared order
-    "coupled": (NS2D(nu=0.02, forcing_amplitude=1.0, mean_flow=(1.0, 0.5)), [0.005, 0.0025, 0.00125],
-                NS2DSolver.order),
-}
-
-
-@pytest.mark.parametrize("case", list(ORDER_CASES))
-def test_observed_time_order(case):
-    problem, steps, order = ORDER_CASES[case]
-    errors = [taylor_green_error(problem, 16, dt) for dt in steps]
-    rate = fitted_rate(steps, errors)
-    assert abs(rate - order) < 0.3, (rate, errors)
-
-
-def test_spectral_accuracy_in_space():
-    """A smooth, non-trivial field: self-convergence in n at a fixed Δt decays faster than any power."""
-    problem = NS2D(nu=0.01, forcing_amplitude=0.1)
-
-    def solve(n):
-        X, Y = NS2D.grid(n)
-        w0 = np.exp(np.sin(2 * np.pi * X)) * np.cos(2 * np.pi * Y) + 0.5 * np.sin(2 * np.pi * (X + 2 * Y))
-        return NS2DSolver(problem, n, 0.02).solve(w0[None], np.array([1.0]))[0, -1]
-
-    reference = solve(64)
-    errors = {}
-    for n in (12, 16, 24, 32):
-        w_hat = np.fft.fft2(solve(n))  # trigonometric interpolation onto the 64² grid
-        padded = np.zeros((64, 64), complex)
-        keep = np.r_[0:n // 2, 64 - n // 2:64]
-        padded[np.ix_(keep, keep)] = w_hat[np.ix_(np.r_[0:n // 2, n // 2:n], np.r_[0:n // 2, n // 2:n])]
-        errors[n] = np.max(np.abs(np.fft.ifft2(padded).real * (64 / n) ** 2 - reference)) / np.max(np.abs(reference))
-    assert errors[32] < 1e-10, errors
-    assert errors[16] / errors[32] > 1e5, errors  # an algebraic order p would give 2^p
-    assert errors[12] > errors[16] > errors[24] > errors[32], errors
 
 
 def test_mean_vorticity_is_conserved():

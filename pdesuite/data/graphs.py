@@ -1,0 +1,111 @@
+"""Mesh datasets as graphs (`torch_geometric.data.Data`), for mesh surrogates (UM2N, mesh autoencoders).
+
+A mesh dataset stores ``/mesh/points`` (n_nodes, dim) and ``/mesh/cells`` (n_cells, nodes_per_cell)
+once, and the fields per sample on the nodes: ``/{split}/u`` (n, n_t, n_nodes, n_fields). The graph
+of sample i has:
+
+* ``pos`` (n_nodes, dim): node coordinates; ``x`` (n_nodes, n_t·n_fields): the sample's fields,
+  all times, node-major (``u[i].transpose(1, 0, 2)`` flattened per node);
+* ``edge_index`` (2, n_edges): every mesh edge in both directions (the edges of the cells: for
+  simplices each pair of a cell's vertices, for quadrilaterals the four sides), sorted and unique;
+* ``boundary`` (n_nodes,) bool: nodes on a boundary facet, a facet (cell side: an edge in 2D, a
+  triangle of a tetrahedron in 3D) that belongs to exactly one cell;
+* ``cells`` (n_cells, nodes_per_cell), ``params`` (1, n_params) and ``index``.
+
+torch_geometric is imported here only. Use `mesh_graph` for the geometry alone, `load_graphs` for a
+split's samples.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import numpy as np
+
+from pdesuite.data.reader import json_attr, open_dataset, open_h5
+from pdesuite.errors import BadInput, MissingDependency
+
+#: Simplex cell type -> nodes per cell.
+SIMPLEX_CELLS = {"interval": 2, "triangle": 3, "tetrahedron": 4}
+
+
+def cell_topology(cell_type: str, nodes_per_cell: int) -> tuple[list[tuple[int, ...]], list[tuple[int, int]]]:
+    """Facets and edges of one cell in local vertex numbers."""
+    if cell_type in SIMPLEX_CELLS:
+        if nodes_per_cell != SIMPLEX_CELLS[cell_type]:
+            raise BadInput(f"{cell_type} cells have {SIMPLEX_CELLS[cell_type]} nodes, the file gives {nodes_per_cell}")
+        local = range(nodes_per_cell)
+        return list(itertools.combinations(local, nodes_per_cell - 1)), list(itertools.combinations(local, 2))
+    if cell_type == "quadrilateral" and nodes_per_cell == 4:  # dolfinx numbering: 0-1 / 2-3 rows
+        sides = [(0, 1), (1, 3), (3, 2), (2, 0)]
+        return sides, sides
+    raise BadInput(f"graphs of {cell_type!r} cells ({nodes_per_cell} nodes) are not supported")
+
+
+def mesh_topology(cells: np.ndarray, cell_type: str, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(edge_index (2, n_edges) both directions, boundary node mask (n_nodes,)) of a mesh."""
+    cells = np.asarray(cells, dtype=np.int64)
+    facets, edges = cell_topology(cell_type, cells.shape[1])
+    pairs = np.concatenate([cells[:, list(e)] for e in edges])
+    pairs = np.sort(pairs, axis=1)
+    pairs = np.unique(pairs, axis=0)
+    edge_index = np.concatenate([pairs, pairs[:, ::-1]]).T
+    order = np.lexsort((edge_index[1], edge_index[0]))
+    edge_index = edge_index[:, order]
+    all_facets = np.sort(np.concatenate([cells[:, list(f)] for f in facets]), axis=1)
+    unique, counts = np.unique(all_facets, axis=0, return_counts=True)
+    boundary = np.zeros(n_nodes, dtype=bool)
+    boundary[unique[counts == 1].ravel()] = True
+    return edge_index, boundary
+
+
+def _pyg():
+    try:
+        import torch
+        from torch_geometric.data import Data
+    except ImportError as exc:  # pragma: no cover - torch_geometric is a dependency
+        raise MissingDependency(f"mesh graphs need torch_geometric ({exc})") from None
+    return torch, Data
+
+
+def mesh_graph(path: str | os.PathLike):
+    """The mesh of a dataset file as a graph without fields (``pos``, ``edge_index``, ``boundary``, ``cells``)."""
+    torch, Data = _pyg()
+    points, cells, cell_type = _mesh(path)
+    edge_index, boundary = mesh_topology(cells, cell_type, len(points))
+    return Data(pos=torch.as_tensor(points, dtype=torch.float32), edge_index=torch.as_tensor(edge_index),
+                boundary=torch.as_tensor(boundary), cells=torch.as_tensor(cells), num_nodes=len(points))
+
+
+def load_graphs(path: str | os.PathLike, split: str, indices: list[int] | None = None) -> list:
+    """The samples of ``split`` (all, or ``indices``) as graphs (see the module docstring)."""
+    torch, Data = _pyg()
+    base = mesh_graph(path)
+    meta = open_dataset(path)
+    with open_h5(path) as f:
+        if split not in f:
+            raise BadInput(f"{path} has no split {split!r} (has: {meta.splits})")
+        group = f[split]
+        n = group["u"].shape[0]
+        chosen = list(range(n)) if indices is None else list(indices)
+        if any(not 0 <= i < n for i in chosen):
+            raise BadInput(f"sample indices out of range: {split} of {path} has {n} samples")
+        names = json_attr(group["params"].attrs, "names", [])
+        graphs = []
+        for i in chosen:
+            u = np.asarray(group["u"][i], dtype=np.float32)  # (n_t, n_nodes, n_fields)
+            if u.ndim != 3 or u.shape[1] != base.num_nodes:
+                raise BadInput(f"{path}: u of shape {u.shape} is not (n_t, {base.num_nodes} nodes, n_fields)")
+            graphs.append(Data(pos=base.pos, edge_index=base.edge_index, boundary=base.boundary, cells=base.cells,
+                               x=torch.as_tensor(u.transpose(1, 0, 2).reshape(base.num_nodes, -1)),
+                               params=torch.as_tensor(group["params"][i], dtype=torch.float64)[None],
+                               param_names=list(names), index=i, num_nodes=base.num_nodes))
+    return graphs
+
+
+def _mesh(path) -> tuple[np.ndarray, np.ndarray, str]:
+    with open_h5(path) as f:
+        if "mesh" not in f:
+            raise BadInput(f"{path} holds grid data, not a mesh (load it with pdesuite.data.trajectories)")
+        return f["mesh/points"][()], f["mesh/cells"][()], str(json_attr(f["mesh/cells"].attrs, "cell_type", "?"))

@@ -1,0 +1,63 @@
+"""The ``time-stepping`` evaluator: a field marched in time (INSR) against its reference, step by step.
+
+Metrics (`pdesuite.validation.metrics`): ``relative_l2`` over the whole march, ``final_relative_l2``
+and ``per_time_relative_l2``; ``peak`` and ``reference_peak`` (max over space per step: numerical
+dissipation shows as a falling peak) and the same for ``energy`` (mean of u² over the grid);
+``nrmse``, ``vrmse``, ``fourier_band_errors``; ``parameters`` (the network's) against ``grid_points``
+(the reference's); ``seconds_per_step`` (median wall time of a step's optimisation) and
+``steps_done``. Figures: ``space_time.png``, ``error.png`` (relative L2 over time), ``peak.png``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pdesuite.registry import EVALUATORS
+from pdesuite.validation import metrics
+from pdesuite.validation.evaluation import Evaluation, Evaluator, TrainedRun
+from pdesuite.validation.plots import plot_curves, plot_space_time
+
+
+@EVALUATORS.register("time-stepping")
+class TimeSteppingEvaluator(Evaluator):
+    name = "time-stepping"
+    description = "a field marched in time against its reference: error, peak and energy over time"
+
+    def evaluate(self, surrogate, run: TrainedRun, output: Path) -> Evaluation:
+        task = surrogate.task
+        prediction, reference = surrogate.predict_grid(), task.reference
+        done = ~np.isnan(prediction).any(axis=tuple(range(1, prediction.ndim)))
+        pred, ref, t = prediction[done], reference[done], task.grids["t"][done]
+        space = tuple(range(1, ref.ndim))
+        seconds = surrogate.stage_seconds.cpu().numpy()[1 : int(done.sum())]  # the time steps, not the fit
+        values = {
+            "steps_done": int(done.sum()) - 1, "steps": len(task.grids["t"]) - 1,
+            "relative_l2": metrics.relative_l2(pred, ref),
+            "final_relative_l2": metrics.relative_l2(pred[-1], ref[-1]),
+            "per_time_relative_l2": metrics.per_time_relative_l2(pred, ref), "times": t.tolist(),
+            "max_error": metrics.max_error(pred, ref),
+            "nrmse": metrics.nrmse(pred, ref), "vrmse": metrics.vrmse(pred, ref),
+            "fourier_band_errors": metrics.fourier_band_errors(pred, ref),
+            "peak": pred.max(axis=space).tolist(), "reference_peak": ref.max(axis=space).tolist(),
+            "energy": (pred**2).mean(axis=space).tolist(), "reference_energy": (ref**2).mean(axis=space).tolist(),
+            "parameters": surrogate.parameter_count, "grid_points": int(np.prod(ref.shape[1:-1])),
+            "seconds_per_step": float(np.median(seconds)) if seconds.size else None,
+        }
+        name = run.config["surrogate"]
+        figures = ["space_time.png", "error.png", "peak.png"]
+        if ref.ndim == 3:  # (t, x, fields): one space-time picture
+            plot_space_time(ref[1:, :, 0], pred[1:, :, 0], output / "space_time.png", x=task.grids[task.axes[1]],
+                            t=t[1:], title=f"{name} on {task.problem}")
+        else:
+            figures.remove("space_time.png")
+        plot_curves({name: (t, values["per_time_relative_l2"])}, output / "error.png", "t", "relative L2",
+                    title=f"{name}: error over time", log=True)
+        plot_curves({name: (t, values["peak"])}, output / "peak.png", "t", "max u", title="peak height (dissipation)",
+                    reference=(t, values["reference_peak"]))
+        summary = (f"{values['steps_done']} of {values['steps']} steps: relative L2 {values['relative_l2']:.3e}, "
+                   f"final {values['final_relative_l2']:.3e}, final peak {values['peak'][-1]:.4f} "
+                   f"(reference {values['reference_peak'][-1]:.4f}), {values['parameters']} parameters")
+        return Evaluation(values, figures, summary, {**run.provenance(), "sample": {"split": task.split,
+                                                                                      "index": task.index}})
