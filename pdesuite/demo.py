@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from pdesuite.data import open_dataset, validate_dataset
+from pdesuite.errors import BadInput
 
 
 def run_demo(output: Path, quiet: bool = False) -> dict:
@@ -17,7 +18,10 @@ def run_demo(output: Path, quiet: bool = False) -> dict:
     from pdesuite.recipes.generate import generate
     from pdesuite.recipes.helmholtz_bumps import exact_solution
 
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot create the demo folder {output}: {exc.strerror or exc}") from None
     say = (lambda *a: None) if quiet else print
     path = output / "helmholtz-bumps.h5"
     start = time.perf_counter()

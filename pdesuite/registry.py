@@ -85,6 +85,7 @@ PROBLEMS = Registry(
         "pdesuite.problems.ns2d",
         "pdesuite.problems.smoke",
         "pdesuite.problems.chromatography",
+        "pdesuite.problems.taylor_green",
     ],
 )
 DATASETS = Registry(
@@ -103,6 +104,7 @@ DATASETS = Registry(
         "pdesuite.recipes.ns2d",
         "pdesuite.recipes.smoke",
         "pdesuite.recipes.chromatography",
+        "pdesuite.recipes.taylor_green",
     ],
 )
 SURROGATES = Registry(
@@ -114,6 +116,7 @@ SURROGATES = Registry(
         "pdesuite.surrogates.unet_mse",
         "pdesuite.surrogates.pde_refiner",
         "pdesuite.surrogates.insr",
+        "pdesuite.surrogates.insr_fluid",
     ],
 )
 SAMPLERS = Registry(

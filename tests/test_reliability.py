@@ -195,3 +195,37 @@ def test_a_blowing_up_solve_says_so_in_one_line(tmp_path):
     assert result.returncode == 1 and "blew up" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr  # before: 17 numpy warnings first
     assert not (tmp_path / "ac.h5").exists() and not partial(tmp_path / "ac.h5").exists()
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("activation=relu6", "unknown activation 'relu6'"), ("width=0", "width must be a positive integer"),
+    ("depth=-1", "depth must be a positive integer"), ("resample_every=0", "resample_every must be a positive"),
+    ("bc_weight=-1", "bc_weight must be a number >= 0"), ("sampler=halton", "unknown sampler"),
+])
+def test_bad_network_settings_are_bad_input_before_any_file(tmp_path, trained, cli, setting, message):
+    """Before: activation=relu6 and width=0 ended in an internal error (exit 1), depth=-1 trained."""
+    data, _ = trained
+    code, _, err = cli("train", "pinn", "--data", data, "-o", tmp_path / "run", "--set", setting)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_unwritable_outputs_of_plot_and_demo_are_bad_input(tmp_path, trained, cli):
+    data, _ = trained
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for args in (("plot", data, "-o", blocker / "x.png"), ("plot", data, "-o", "/proc/x.png"),
+                 ("demo", "-o", blocker / "demo")):
+        code, _, err = cli(*args)
+        assert code == 2 and len(err.strip().splitlines()) == 1, (args, err)
+
+
+def test_only_rank_0_prints_under_torchrun(tmp_path, trained):
+    data, _ = trained
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                             "--master-port", "29541", "-m", "pdesuite", "train", "pinn", "--data", str(data), "-o",
+                             str(tmp_path / "run"), "--steps", "2", "--set", "lbfgs_steps=0", "--set", "width=8",
+                             "--set", "depth=2", "--set", "n_collocation=32", "--device", "cpu"],
+                            capture_output=True, text=True, timeout=300, env=ENV)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("trained 2 steps") == 1, result.stdout  # before: also rank 1 ("best ... inf")

@@ -19,6 +19,7 @@ themselves, draw minibatches in `loss` from the trainer's generator, and overrid
 
 from __future__ import annotations
 
+import math
 import os
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -107,7 +108,36 @@ class Surrogate(nn.Module, ABC):
         if unknown:
             raise BadInput(f"unknown setting(s) {', '.join(unknown)} for {cls.name} "
                            f"(known: {', '.join(sorted(known))})")
-        return {**known, **config}
+        resolved = {**known, **config}
+        cls.check_settings(resolved)
+        return resolved
+
+    #: Settings that must be integers >= 1, numbers > 0, numbers >= 0, or one of given choices
+    #: (checked by `check_settings` before anything is built or written; subclasses add theirs).
+    positive_integers: ClassVar[tuple[str, ...]] = ()
+    positive_numbers: ClassVar[tuple[str, ...]] = ()
+    non_negative_numbers: ClassVar[tuple[str, ...]] = ()
+    choices: ClassVar[dict[str, tuple]] = {}
+
+    @classmethod
+    def check_settings(cls, settings: dict[str, Any]) -> None:
+        """BadInput, in one line, for a value outside what the declarations above allow."""
+        def number(value) -> bool:
+            return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+        for key in cls.positive_integers:
+            value = settings[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise BadInput(f"{cls.name}: {key} must be a positive integer, got {value!r}")
+        for key in cls.positive_numbers:
+            if not number(settings[key]) or settings[key] <= 0:
+                raise BadInput(f"{cls.name}: {key} must be a positive number, got {settings[key]!r}")
+        for key in cls.non_negative_numbers:
+            if not number(settings[key]) or settings[key] < 0:
+                raise BadInput(f"{cls.name}: {key} must be a number >= 0, got {settings[key]!r}")
+        for key, allowed in cls.choices.items():
+            if settings[key] not in allowed:
+                raise BadInput(f"{cls.name}: unknown {key} {settings[key]!r} (known: {', '.join(map(str, allowed))})")
 
     @classmethod
     def profile(cls, name: str, problem: str | None = None) -> dict[str, Any]:

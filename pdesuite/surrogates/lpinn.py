@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from pdesuite.errors import BadInput
-from pdesuite.nn.mlp import MLP
+from pdesuite.nn.mlp import ACTIVATIONS, MLP
 from pdesuite.problems.autodiff import derivative
 from pdesuite.registry import SURROGATES
 from pdesuite.surrogates.base import CollocationSurrogate
@@ -64,6 +64,10 @@ class LPINN(CollocationSurrogate):
         "gamma_rx": 10.0, "gamma_ru": 1.0, "gamma_ic": 1000.0, "lagrangian_points": 4,
         "hard_ic": False,  # X = ξ + τ·D, U = u0(ξ) + τ·V: the initial condition holds exactly
     }
+    positive_integers: ClassVar[tuple[str, ...]] = ("width", "depth", "n_collocation", "resample_every",
+                                                    "lagrangian_points")
+    non_negative_numbers: ClassVar[tuple[str, ...]] = ("gamma_rx", "gamma_ru", "gamma_ic")
+    choices: ClassVar[dict[str, tuple]] = {"activation": tuple(ACTIVATIONS)}
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         # hard_ic: with the paper's Γ_IC = 1000 penalty the small budget stalls at r_x ≈ 0.14 (c = 30:
         # relative L2 3.5e-2); exact initial values leave only the residuals: 4.2e-4 (docs/training.md)

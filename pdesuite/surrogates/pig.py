@@ -52,6 +52,10 @@ class PIG(PINN):
         # (the PINN's fixed Hammersley default was not measured with the Gaussians)
         "sampler": "uniform",
     }
+    positive_integers: ClassVar[tuple[str, ...]] = (*PINN.positive_integers, "n_gaussians", "gaussian_features",
+                                                    "mlp_width", "mlp_depth")
+    positive_numbers: ClassVar[tuple[str, ...]] = (*PINN.positive_numbers, "sigma")
+    choices: ClassVar[dict[str, tuple]] = {**PINN.choices, "covariance": ("diagonal", "full")}
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "small": {"n_gaussians": 200, "n_collocation": 512, "adam_steps": 1500, "lr": 1e-2, "lbfgs_steps": 0,
                   "val_every": 100, "checkpoint_every": 100, "resample_every": 1,

@@ -32,11 +32,11 @@ import numpy as np
 import torch
 
 from pdesuite.errors import BadInput
-from pdesuite.nn.mlp import MLP, FourierFeatures, PeriodicEmbedding
+from pdesuite.nn.mlp import ACTIVATIONS, MLP, FourierFeatures, PeriodicEmbedding
 from pdesuite.problems.autodiff import TORCH, columns, derivative
 from pdesuite.registry import SURROGATES
 from pdesuite.surrogates.base import CollocationSurrogate
-from pdesuite.surrogates.task import Task
+from pdesuite.surrogates.task import SAMPLERS, Task
 
 #: Helmholtz loss weights (PINN and PIG alike): the residual Δu + k²u - f is O((a1² + a2²)π²) ≈ 170
 #: times u for sin(πx) sin(4πy), so it is weighted 1e-4 against the boundary term, as in the PIG
@@ -63,6 +63,10 @@ class PINN(CollocationSurrogate):
     }
     #: runs made before the sampler setting drew uniform points
     legacy: ClassVar[dict[str, Any]] = {"sampler": "uniform"}
+    positive_integers: ClassVar[tuple[str, ...]] = ("width", "depth", "n_collocation", "resample_every")
+    positive_numbers: ClassVar[tuple[str, ...]] = ("fourier_scale",)
+    non_negative_numbers: ClassVar[tuple[str, ...]] = ("fourier_features", "pde_weight", "ic_weight", "bc_weight")
+    choices: ClassVar[dict[str, tuple]] = {"activation": tuple(ACTIVATIONS), "sampler": SAMPLERS}
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "small": {"width": 32, "depth": 4, "n_collocation": 1024, "adam_steps": 2000, "lbfgs_steps": 200,
                   "val_every": 200, "checkpoint_every": 200,

@@ -6,6 +6,12 @@ dissipation shows as a falling peak) and the same for ``energy`` (mean of u² ov
 ``nrmse``, ``vrmse``, ``fourier_band_errors``; ``parameters`` (the network's) against ``grid_points``
 (the reference's); ``seconds_per_step`` (median wall time of a step's optimisation) and
 ``steps_done``. Figures: ``space_time.png``, ``error.png`` (relative L2 over time), ``peak.png``.
+
+A velocity field (more than one field, e.g. INSR's fluid case `pdesuite.surrogates.insr_fluid`) adds
+``kinetic_energy`` and ``reference_kinetic_energy`` per step (mean over the grid of ½|u|²: its loss is
+numerical dissipation; Euler conserves it) and ``energy.png`` (and ``fields.png``, u_x at the last time,
+for 2D data); a surrogate with ``divergence_grid()`` adds ``divergence_rms`` per step and
+``max_divergence`` (∇·u on the grid, zero for the exact flow).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import numpy as np
 from pdesuite.registry import EVALUATORS
 from pdesuite.validation import metrics
 from pdesuite.validation.evaluation import Evaluation, Evaluator, TrainedRun
-from pdesuite.validation.plots import plot_curves, plot_space_time
+from pdesuite.validation.plots import plot_curves, plot_prediction, plot_space_time
 
 
 @EVALUATORS.register("time-stepping")
@@ -47,6 +53,19 @@ class TimeSteppingEvaluator(Evaluator):
         }
         name = run.config["surrogate"]
         figures = ["space_time.png", "error.png", "peak.png"]
+        if ref.shape[-1] > 1:  # a vector field: kinetic energy ½|u|² per unit volume
+            values["kinetic_energy"] = (0.5 * (pred**2).sum(axis=-1)).mean(axis=space[:-1]).tolist()
+            values["reference_kinetic_energy"] = (0.5 * (ref**2).sum(axis=-1)).mean(axis=space[:-1]).tolist()
+            plot_curves({name: (t, values["kinetic_energy"])}, output / "energy.png", "t", "kinetic energy",
+                        title="kinetic energy (dissipation)", reference=(t, values["reference_kinetic_energy"]))
+            figures.append("energy.png")
+            if ref.ndim == 4 and done.all():  # (t, x, y, fields): the first field at the last time
+                plot_prediction(task, prediction, output / "fields.png", title=f"{name} on {task.problem}")
+                figures.append("fields.png")
+        if hasattr(surrogate, "divergence_grid"):
+            div = surrogate.divergence_grid()[done]
+            values["divergence_rms"] = np.sqrt((div**2).mean(axis=tuple(range(1, div.ndim)))).tolist()
+            values["max_divergence"] = float(np.abs(div).max())
         if ref.ndim == 3:  # (t, x, fields): one space-time picture
             plot_space_time(ref[1:, :, 0], pred[1:, :, 0], output / "space_time.png", x=task.grids[task.axes[1]],
                             t=t[1:], title=f"{name} on {task.problem}")
@@ -59,5 +78,8 @@ class TimeSteppingEvaluator(Evaluator):
         summary = (f"{values['steps_done']} of {values['steps']} steps: relative L2 {values['relative_l2']:.3e}, "
                    f"final {values['final_relative_l2']:.3e}, final peak {values['peak'][-1]:.4f} "
                    f"(reference {values['reference_peak'][-1]:.4f}), {values['parameters']} parameters")
+        if "kinetic_energy" in values:
+            summary += (f", final kinetic energy {values['kinetic_energy'][-1]:.4g} "
+                        f"(reference {values['reference_kinetic_energy'][-1]:.4g})")
         return Evaluation(values, figures, summary, {**run.provenance(), "sample": {"split": task.split,
                                                                                       "index": task.index}})

@@ -42,7 +42,7 @@ def test_residual_vanishes_on_the_exact_solution(case):
 
 def test_every_physics_problem_is_covered_here():
     assert set(physics_problems()) == {"advection", "allen-cahn", "burgers", "convection", "flow-mixing",
-                                       "helmholtz-2d", "klein-gordon", "nonlinear-diffusion"}
+                                       "helmholtz-2d", "klein-gordon", "nonlinear-diffusion", "taylor-green"}
 
 
 def test_spatial_operators_against_closed_forms():

@@ -36,6 +36,7 @@ from pdesuite.solvers.fd.advection import AdvectionFD
 from pdesuite.solvers.fd.chromatography import ColumnFD
 from pdesuite.solvers.fd.nonlinear_diffusion import NonlinearDiffusionSolver
 from pdesuite.solvers.fd.smoke import SmokeSolver
+from pdesuite.solvers.fd.stable_fluids import StableFluids, taylor_green_space_study
 from pdesuite.solvers.laplace import verification as laplace
 from pdesuite.solvers.laplace.inversion import FourierSeries, talbot
 from pdesuite.solvers.order import SPECTRAL, ConvergenceOrder, Rate, geometric_rate, local_rates, observed_rate
@@ -176,6 +177,8 @@ CASES: dict[str, Case] = {
                               ("semi-lagrangian", "linear"))},
     "smoke-time": Case(SmokeSolver, ("time",), lambda: _study(fd.smoke_time_study(), "dt", "time")),
     "smoke-space": Case(SmokeSolver, ("space",), lambda: _study(fd.smoke_space_study(), "h", "space")),
+    "stable-fluids-space": Case(StableFluids, ("space",), lambda: _study(taylor_green_space_study(), "h", "space"),
+                                tolerance=0.1),
     # -- spectral: ETDRK4 and the exponential Adams schemes (Cole-Hopf), the 1D solvers, 2D Navier-Stokes
     "etdrk4-burgers": Case(ETDRK4, ("time",), lambda: Study(*_burgers_time(), ETDRK4.convergence_order),
                            pinned={"time": 4}),
