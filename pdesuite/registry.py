@@ -86,6 +86,7 @@ PROBLEMS = Registry(
         "pdesuite.problems.smoke",
         "pdesuite.problems.chromatography",
         "pdesuite.problems.taylor_green",
+        "pdesuite.problems.hyperelastic",
     ],
 )
 DATASETS = Registry(
@@ -105,6 +106,7 @@ DATASETS = Registry(
         "pdesuite.recipes.smoke",
         "pdesuite.recipes.chromatography",
         "pdesuite.recipes.taylor_green",
+        "pdesuite.recipes.hyperelastic",
     ],
 )
 SURROGATES = Registry(
@@ -117,6 +119,7 @@ SURROGATES = Registry(
         "pdesuite.surrogates.pde_refiner",
         "pdesuite.surrogates.insr",
         "pdesuite.surrogates.insr_fluid",
+        "pdesuite.surrogates.insr_elastic",
     ],
 )
 SAMPLERS = Registry(

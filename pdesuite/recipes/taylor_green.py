@@ -39,7 +39,6 @@ from typing import ClassVar
 
 import numpy as np
 
-from pdesuite.errors import BadInput
 from pdesuite.problems.taylor_green import CASES, TaylorGreen
 from pdesuite.recipes.base import Layout, Recipe, Sample
 from pdesuite.registry import DATASETS
@@ -106,10 +105,7 @@ class TaylorGreenData(Recipe):
         self.require(p["resolution"] % (4 * p["n"]) == 0,
                      f"resolution {p['resolution']} must be a multiple of 4 n = {4 * p['n']} (the stored cell "
                      f"centres are points of the periodic grid)")
-        try:
-            self.make_problem()
-        except BadInput as exc:
-            raise BadInput(f"{self.name}: {exc}") from None
+        self.make_problem()  # the problem's own checks (their messages name the problem)
 
     def make_problem(self) -> TaylorGreen:
         p = self.params

@@ -112,9 +112,10 @@ class Surrogate(nn.Module, ABC):
         cls.check_settings(resolved)
         return resolved
 
-    #: Settings that must be integers >= 1, numbers > 0, numbers >= 0, or one of given choices
-    #: (checked by `check_settings` before anything is built or written; subclasses add theirs).
+    #: Settings that must be integers >= 1, integers >= 0, numbers > 0, numbers >= 0, or one of given
+    #: choices (checked by `check_settings` before anything is built or written; subclasses add theirs).
     positive_integers: ClassVar[tuple[str, ...]] = ()
+    non_negative_integers: ClassVar[tuple[str, ...]] = ()
     positive_numbers: ClassVar[tuple[str, ...]] = ()
     non_negative_numbers: ClassVar[tuple[str, ...]] = ()
     choices: ClassVar[dict[str, tuple]] = {}
@@ -129,6 +130,10 @@ class Surrogate(nn.Module, ABC):
             value = settings[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise BadInput(f"{cls.name}: {key} must be a positive integer, got {value!r}")
+        for key in cls.non_negative_integers:
+            value = settings[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise BadInput(f"{cls.name}: {key} must be an integer >= 0, got {value!r}")
         for key in cls.positive_numbers:
             if not number(settings[key]) or settings[key] <= 0:
                 raise BadInput(f"{cls.name}: {key} must be a positive number, got {settings[key]!r}")

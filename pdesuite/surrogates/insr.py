@@ -30,17 +30,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from torch.func import functional_call
 
 from pdesuite.errors import BadInput
 from pdesuite.nn.siren import Siren
 from pdesuite.problems.autodiff import gradient
 from pdesuite.problems.base import PhysicsInformed
 from pdesuite.registry import SURROGATES
-from pdesuite.surrogates.base import Surrogate
+from pdesuite.surrogates.marching import Field, MarchingSurrogate, flat_weights, with_weights
 from pdesuite.surrogates.task import Task
 
-Field = Callable[[torch.Tensor], torch.Tensor]
 INTEGRATORS = ("explicit-euler", "implicit-euler", "implicit-midpoint")
 
 
@@ -69,11 +67,9 @@ def step_residual(integrator: str, new: Field, old: Field, operator: Callable[[F
 
 
 @SURROGATES.register("insr")
-class INSR(Surrogate):
+class INSR(MarchingSurrogate):
     name: ClassVar[str] = "insr"
     description: ClassVar[str] = "implicit neural spatial representation: a SIREN per time step, time-stepped"
-    plan: ClassVar[str] = "stagewise-adam"
-    evaluator: ClassVar[str] = "time-stepping"
     defaults: ClassVar[dict[str, Any]] = {
         "width": 20, "depth": 2, "omega0": 30.0,       # SIREN 2 × 20: 901 parameters in 1D
         "integrator": "implicit-midpoint",
@@ -115,19 +111,10 @@ class INSR(Surrogate):
         self.register_buffer("high", torch.tensor([bounds[a][1] for a in self.space]), persistent=False)
 
     # -- configuration --------------------------------------------------------------------------------
-    @classmethod
-    def resolve_config(cls, config: dict[str, Any]) -> dict[str, Any]:
-        c = super().resolve_config(config)
-        for key in ("width", "n_points", "bc_points"):
-            if isinstance(c[key], bool) or not isinstance(c[key], int) or c[key] < 1:
-                raise BadInput(f"insr: {key} must be a positive integer, got {c[key]!r}")
-        if isinstance(c["depth"], bool) or not isinstance(c["depth"], int) or c["depth"] < 0:
-            raise BadInput(f"insr: depth must be an integer >= 0, got {c['depth']!r}")
-        if c["integrator"] not in INTEGRATORS:
-            raise BadInput(f"insr: unknown integrator {c['integrator']!r} (known: {', '.join(INTEGRATORS)})")
-        if not c["omega0"] > 0 or c["bc_weight"] < 0:
-            raise BadInput("insr: omega0 must be positive and bc_weight non-negative")
-        return c
+    positive_integers: ClassVar[tuple[str, ...]] = ("width", "n_points", "bc_points")
+    positive_numbers: ClassVar[tuple[str, ...]] = ("omega0",)
+    non_negative_numbers: ClassVar[tuple[str, ...]] = ("bc_weight",)
+    choices: ClassVar[dict[str, tuple]] = {"integrator": INTEGRATORS}
 
     def check_task(self, task: Task) -> None:
         if "t" not in task.axes or task.physics is None:
@@ -141,28 +128,19 @@ class INSR(Surrogate):
         """One stage per stored time: the initial fit, then every step of the reference."""
         return {**settings, "stages": self.kept.shape[0]}
 
-    @classmethod
-    def estimate_memory(cls, settings: dict[str, Any], dataset) -> float:
-        return float(settings.get("n_points", 0)) * 8 * 40 * settings.get("width", 0) * (settings.get("depth", 0) + 1)
-
     # -- fields ------------------------------------------------------------------------------------------
-    def weights(self, index: int) -> dict[str, torch.Tensor]:
-        """The network's parameters at stored step ``index``, by name."""
-        out, offset = {}, 0
-        for name, p in self.net.named_parameters():
-            out[name] = self.kept[index, offset : offset + p.numel()].view_as(p).to(p)
-            offset += p.numel()
-        return out
-
     def field(self, index: int) -> Field:
         """u_index as a function (a frozen copy of the weights of that step)."""
-        weights = {k: v.detach() for k, v in self.weights(index).items()}
-        return lambda X: functional_call(self.net, weights, (X,))
+        return with_weights(self.net, self.kept[index])
+
+    field_at = field
+
+    def steps_shown(self) -> int:
+        return min(int(self.step_index), self.kept.shape[0] - 1) + 1
 
     def _store(self) -> None:
         with torch.no_grad():
-            self.kept[min(int(self.step_index), self.kept.shape[0] - 1)] = torch.nn.utils.parameters_to_vector(
-                self.net.parameters())
+            self.kept[min(int(self.step_index), self.kept.shape[0] - 1)] = flat_weights(self.net)
 
     def next_stage(self) -> None:
         """Called by the plan when a step's optimisation ends: keep its weights, advance the time."""
@@ -178,8 +156,7 @@ class INSR(Surrogate):
 
     # -- the trainer's interface -----------------------------------------------------------------------
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        u = torch.rand(n, len(self.space), generator=generator, dtype=self.low.dtype)
-        return (self.low + (self.high - self.low) * u.to(self.low.device)).to(self.dtype)
+        return self.uniform_points(n, len(self.space), generator)
 
     def boundary_values(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The ends of the interval and the reference's values there at stored time ``index`` (1D)."""
@@ -203,27 +180,3 @@ class INSR(Surrogate):
         bc = (self.net(points[ends]) - values[ends]).pow(2).mean()
         pde = residual.pow(2).mean()
         return {"loss": pde + c["bc_weight"] * bc, "pde": pde, "bc": bc}
-
-    @torch.no_grad()
-    def predict_grid(self) -> np.ndarray:
-        """u at every stored time and grid point; steps not reached yet are NaN."""
-        task = self.task
-        mesh = np.meshgrid(*(task.grids[a] for a in self.space), indexing="ij")
-        X = self.tensor(np.stack([m.ravel() for m in mesh], axis=1))
-        out = np.full(task.reference.shape, np.nan)
-        for j in range(min(int(self.step_index), self.kept.shape[0] - 1) + 1):
-            out[j] = self.field(j)(X).cpu().numpy().reshape(task.reference.shape[1:])
-        return out
-
-    def validation_error(self) -> float:
-        """Relative L2 over the steps reached so far, plus the number of steps still to do (so that
-        best.pt, the lowest value, always holds the furthest march, and among complete ones the best)."""
-        prediction, reference = self.predict_grid(), self.task.reference
-        done = ~np.isnan(prediction).any(axis=tuple(range(1, prediction.ndim)))
-        error = float(np.linalg.norm(prediction[done] - reference[done]) / np.linalg.norm(reference[done]))
-        return error + float(np.sum(~done))
-
-    @property
-    def parameter_count(self) -> int:
-        return sum(p.numel() for p in self.net.parameters())
-

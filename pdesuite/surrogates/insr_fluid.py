@@ -31,21 +31,18 @@ Shapes:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from torch.func import functional_call
 
 from pdesuite.errors import BadInput
 from pdesuite.nn.siren import Siren
 from pdesuite.problems.autodiff import gradient
 from pdesuite.registry import SURROGATES
-from pdesuite.surrogates.base import Surrogate
+from pdesuite.surrogates.marching import Field, MarchingSurrogate, flat_weights, with_weights
 from pdesuite.surrogates.task import Task
 
-Field = Callable[[torch.Tensor], torch.Tensor]
 #: The sub-stages of one time step, in order (stage 0 is the initial fit).
 SUBSTAGES = ("advect", "pressure", "project")
 
@@ -56,11 +53,10 @@ def divergence(u: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
 
 
 @SURROGATES.register("insr-fluid")
-class INSRFluid(Surrogate):
+class INSRFluid(MarchingSurrogate):
     name: ClassVar[str] = "insr-fluid"
     description: ClassVar[str] = "INSR for 2D incompressible Euler: velocity and pressure SIRENs, split steps"
-    plan: ClassVar[str] = "stagewise-adam"
-    evaluator: ClassVar[str] = "time-stepping"
+    graph_factor: ClassVar[float] = 3.0  # the pressure stage's Laplacian: ~3x the graph of one gradient
     defaults: ClassVar[dict[str, Any]] = {
         "width": 32, "depth": 3, "omega0": 30.0,  # each network 3 × 32: 3330 (velocity) + 3297 (pressure)
         "n_points": 16384,                         # points per iteration (the authors' 128²), redrawn every time
@@ -112,9 +108,6 @@ class INSRFluid(Surrogate):
     @classmethod
     def check_settings(cls, settings: dict[str, Any]) -> None:
         super().check_settings(settings)
-        depth = settings["depth"]
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-            raise BadInput(f"insr-fluid: depth must be an integer >= 0, got {depth!r}")
         if settings["bc_fraction"] > 1:
             raise BadInput(f"insr-fluid: bc_fraction must lie in (0, 1], got {settings['bc_fraction']}")
 
@@ -128,11 +121,6 @@ class INSRFluid(Surrogate):
     def adjust_plan(self, settings: dict[str, Any]) -> dict[str, Any]:
         """The initial fit, then advect, pressure and project for every step of the reference."""
         return {**settings, "stages": int(self.sub_seconds.shape[0])}
-
-    @classmethod
-    def estimate_memory(cls, settings: dict[str, Any], dataset) -> float:
-        # the pressure stage's Laplacian keeps about three times the graph of one network's gradient
-        return 3.0 * settings.get("n_points", 0) * 8 * 40 * settings.get("width", 0) * (settings.get("depth", 0) + 1)
 
     # -- where the march is ---------------------------------------------------------------------------
     def position(self) -> tuple[int, str]:
@@ -155,34 +143,20 @@ class INSRFluid(Surrogate):
         per_step[1:] = self.sub_seconds[1:].cpu().view(-1, len(SUBSTAGES)).sum(dim=1)
         return per_step
 
-    @property
-    def parameter_count(self) -> int:
-        return sum(p.numel() for p in self.parameters())
-
     # -- fields ---------------------------------------------------------------------------------------
-    @staticmethod
-    def frozen(net: torch.nn.Module, vector: torch.Tensor) -> Field:
-        """``net`` with the weights of the flat ``vector`` (detached) as a function of X."""
-        weights, offset = {}, 0
-        for name, p in net.named_parameters():
-            weights[name] = vector[offset : offset + p.numel()].detach().view_as(p).to(p)
-            offset += p.numel()
-        return lambda X: functional_call(net, weights, (X,))
-
     def velocity_at(self, index: int) -> Field:
-        return self.frozen(self.velocity, self.kept_velocity[index])
+        return with_weights(self.velocity, self.kept_velocity[index])
 
     def _store(self) -> None:
         """Keep the weights the current sub-stage is producing."""
         k, sub = self.position()
-        flat = torch.nn.utils.parameters_to_vector
         with torch.no_grad():
             if sub in ("fit", "project"):
-                self.kept_velocity[k] = flat(self.velocity.parameters())
+                self.kept_velocity[k] = flat_weights(self.velocity)
             elif sub == "advect":
-                self.advected.copy_(flat(self.velocity.parameters()))
+                self.advected.copy_(flat_weights(self.velocity))
             else:
-                self.kept_pressure[k] = flat(self.pressure.parameters())
+                self.kept_pressure[k] = flat_weights(self.pressure)
         self.sub_seconds[int(self.stage_index)] = time.perf_counter() - self._stage_started
 
     def next_stage(self) -> None:
@@ -198,8 +172,7 @@ class INSRFluid(Surrogate):
 
     # -- the trainer's interface ----------------------------------------------------------------------
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        unit = torch.rand(n, 2, generator=generator, dtype=self.low.dtype).to(self.low.device)
-        return (self.low + (self.high - self.low) * unit).to(self.dtype)
+        return self.uniform_points(n, 2, generator)
 
     def walls(self, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Points on the walls x = ±1 and on the walls y = ±1, each (n_bc, 2), n_bc = bc_fraction · n_points."""
@@ -222,7 +195,7 @@ class INSRFluid(Surrogate):
         on_x, on_y = self.walls(generator)
         if sub == "pressure":
             X.requires_grad_(True)
-            advected = self.frozen(self.velocity, self.advected)
+            advected = with_weights(self.velocity, self.advected)
             source = divergence(advected(X), X).detach()
             p = self.pressure(X)
             grad = gradient(p, X)
@@ -240,9 +213,9 @@ class INSRFluid(Surrogate):
                     target = previous(departure)
             else:  # project
                 X.requires_grad_(True)
-                pressure = self.frozen(self.pressure, self.kept_pressure[k])
+                pressure = with_weights(self.pressure, self.kept_pressure[k])
                 with torch.no_grad():
-                    advected = self.frozen(self.velocity, self.advected)(X)
+                    advected = with_weights(self.velocity, self.advected)(X)
                 target = advected - gradient(pressure(X), X).detach()
                 X = X.detach()
             main = (self.velocity(X) - target).pow(2).mean()
@@ -250,17 +223,8 @@ class INSRFluid(Surrogate):
         return {"loss": main + self.config["bc_weight"] * bc, "main": main, "bc": bc}
 
     # -- evaluation -----------------------------------------------------------------------------------
-    def grid_points(self) -> torch.Tensor:
-        x, y = np.meshgrid(self.task.grids["x"], self.task.grids["y"], indexing="ij")
-        return self.tensor(np.stack([x.ravel(), y.ravel()], axis=1))
-
-    @torch.no_grad()
-    def predict_grid(self) -> np.ndarray:
-        """u at every stored time and grid point; steps not reached yet are NaN."""
-        X, out = self.grid_points(), np.full(self.task.reference.shape, np.nan)
-        for j in range(min(self.steps_shown(), out.shape[0])):
-            out[j] = self.velocity_at(j)(X).cpu().numpy().reshape(out.shape[1:])
-        return out
+    def field_at(self, index: int) -> Field:
+        return self.velocity_at(index)
 
     def divergence_grid(self) -> np.ndarray:
         """∇·u (autograd) at every stored time and grid point, (n_t, n_x, n_y); NaN where not reached."""
@@ -270,10 +234,11 @@ class INSRFluid(Surrogate):
             out[j] = divergence(self.velocity_at(j)(X), X).detach().cpu().numpy().reshape(out.shape[1:])
         return out
 
-    def validation_error(self) -> float:
-        """Relative L2 over the steps reached so far, plus the number of steps still to do (best.pt, the
-        lowest value, holds the furthest march)."""
+    def energy_curves(self) -> dict[str, tuple[list[float], list[float]]]:
+        """Kinetic energy ½⟨|u|²⟩ (mean over the grid) at the stored times reached, and the reference's: its
+        loss is numerical dissipation (Euler conserves it)."""
         prediction, reference = self.predict_grid(), self.task.reference
         done = ~np.isnan(prediction).any(axis=tuple(range(1, prediction.ndim)))
-        error = float(np.linalg.norm(prediction[done] - reference[done]) / np.linalg.norm(reference[done]))
-        return error + float(np.sum(~done))
+        space = tuple(range(1, prediction.ndim - 1))
+        energy = [(0.5 * (u**2).sum(axis=-1)).mean(axis=space) for u in (prediction[done], reference[done])]
+        return {"kinetic_energy": (energy[0].tolist(), energy[1].tolist())}

@@ -7,11 +7,12 @@ dissipation shows as a falling peak) and the same for ``energy`` (mean of u² ov
 (the reference's); ``seconds_per_step`` (median wall time of a step's optimisation) and
 ``steps_done``. Figures: ``space_time.png``, ``error.png`` (relative L2 over time), ``peak.png``.
 
-A velocity field (more than one field, e.g. INSR's fluid case `pdesuite.surrogates.insr_fluid`) adds
-``kinetic_energy`` and ``reference_kinetic_energy`` per step (mean over the grid of ½|u|²: its loss is
-numerical dissipation; Euler conserves it) and ``energy.png`` (and ``fields.png``, u_x at the last time,
-for 2D data); a surrogate with ``divergence_grid()`` adds ``divergence_rms`` per step and
-``max_divergence`` (∇·u on the grid, zero for the exact flow).
+A surrogate with ``energy_curves()`` (`pdesuite.surrogates.marching`) adds each named energy per step
+beside the reference's, e.g. ``kinetic_energy`` and ``reference_kinetic_energy`` for a flow (Euler
+conserves it: a loss is numerical dissipation) or ``elastic_energy`` for a body, with a figure
+``<name>.png``; 2D data add ``fields.png`` (the first field at the last time). A surrogate with
+``divergence_grid()`` adds ``divergence_rms`` per step and ``max_divergence`` (∇·u on the grid, zero for
+the exact flow).
 """
 
 from __future__ import annotations
@@ -53,15 +54,16 @@ class TimeSteppingEvaluator(Evaluator):
         }
         name = run.config["surrogate"]
         figures = ["space_time.png", "error.png", "peak.png"]
-        if ref.shape[-1] > 1:  # a vector field: kinetic energy ½|u|² per unit volume
-            values["kinetic_energy"] = (0.5 * (pred**2).sum(axis=-1)).mean(axis=space[:-1]).tolist()
-            values["reference_kinetic_energy"] = (0.5 * (ref**2).sum(axis=-1)).mean(axis=space[:-1]).tolist()
-            plot_curves({name: (t, values["kinetic_energy"])}, output / "energy.png", "t", "kinetic energy",
-                        title="kinetic energy (dissipation)", reference=(t, values["reference_kinetic_energy"]))
-            figures.append("energy.png")
-            if ref.ndim == 4 and done.all():  # (t, x, y, fields): the first field at the last time
-                plot_prediction(task, prediction, output / "fields.png", title=f"{name} on {task.problem}")
-                figures.append("fields.png")
+        curves = surrogate.energy_curves() if hasattr(surrogate, "energy_curves") else {}
+        for key, (energy, reference_energy) in curves.items():  # e.g. kinetic or elastic energy per time
+            values[key], values[f"reference_{key}"] = list(energy), list(reference_energy)
+            label = key.replace("_", " ")
+            plot_curves({name: (t, energy)}, output / f"{key}.png", "t", label, title=f"{label} over time",
+                        reference=(t, reference_energy))
+            figures.append(f"{key}.png")
+        if ref.ndim == 4 and done.all():  # (t, x, y, fields): the first field at the last time
+            plot_prediction(task, prediction, output / "fields.png", title=f"{name} on {task.problem}")
+            figures.append("fields.png")
         if hasattr(surrogate, "divergence_grid"):
             div = surrogate.divergence_grid()[done]
             values["divergence_rms"] = np.sqrt((div**2).mean(axis=tuple(range(1, div.ndim)))).tolist()
@@ -78,8 +80,8 @@ class TimeSteppingEvaluator(Evaluator):
         summary = (f"{values['steps_done']} of {values['steps']} steps: relative L2 {values['relative_l2']:.3e}, "
                    f"final {values['final_relative_l2']:.3e}, final peak {values['peak'][-1]:.4f} "
                    f"(reference {values['reference_peak'][-1]:.4f}), {values['parameters']} parameters")
-        if "kinetic_energy" in values:
-            summary += (f", final kinetic energy {values['kinetic_energy'][-1]:.4g} "
-                        f"(reference {values['reference_kinetic_energy'][-1]:.4g})")
+        for key in curves:
+            summary += (f", final {key.replace('_', ' ')} {values[key][-1]:.4g} "
+                        f"(reference {values['reference_' + key][-1]:.4g})")
         return Evaluation(values, figures, summary, {**run.provenance(), "sample": {"split": task.split,
                                                                                       "index": task.index}})

@@ -119,6 +119,7 @@ def _fem_cases() -> dict[str, Case]:
         AdvectionDiffusionSolver,
         HeatSolver,
         HelmholtzSolver,
+        HyperelasticSolver,
         NavierStokesIPCS,
         NavierStokesSteady,
         PoissonSolver,
@@ -142,6 +143,10 @@ def _fem_cases() -> dict[str, Case]:
         cases[f"fem-heat-time-{scheme}"] = Case(
             HeatSolver, ("time",), lambda scheme=scheme: _study(fem.heat_time_study(scheme), "dt", "time"),
             tolerance=0.1, pinned={"time": expected})
+    for degree in (1, 2):
+        cases[f"fem-hyperelastic-P{degree}"] = Case(
+            HyperelasticSolver, ("L2", "H1"), lambda degree=degree: _study(fem.hyperelastic_space_study(degree), "h"),
+            tolerance=0.2)
     cases["fem-navier-stokes-steady-P2"] = Case(
         NavierStokesSteady, ("velocity_L2", "velocity_H1", "pressure_L2"),
         lambda: _study(fem.navier_stokes_space_study(2), "h"), tolerance=0.15)

@@ -45,7 +45,7 @@ def test_a_short_march_keeps_the_vortex(tmp_path, vortex, cli):
     assert m["steps_done"] == 2 and m["parameters"] == 6627 and len(m["divergence_rms"]) == 3
     assert abs(m["reference_kinetic_energy"][-1] / m["reference_kinetic_energy"][0] - 1) < 1e-12  # steady
     assert 0.8 < m["kinetic_energy"][-1] / m["reference_kinetic_energy"][0] < 1.1
-    assert "energy.png" in m["plots"] and "fields.png" in m["plots"]
+    assert "kinetic_energy.png" in m["plots"] and "fields.png" in m["plots"]
 
 
 def test_the_march_resumes_exactly_from_inside_a_sub_stage(tmp_path, vortex):

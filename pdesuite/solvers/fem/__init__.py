@@ -22,6 +22,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without dolfinx
 
 from pdesuite.solvers.fem.heat import AdvectionDiffusionSolver, HeatSolver
 from pdesuite.solvers.fem.helmholtz import HelmholtzSolver, ReactionDiffusionSolver
+from pdesuite.solvers.fem.hyperelastic import HyperelasticSolver
 from pdesuite.solvers.fem.mesh import (
     Domain,
     read_mesh,
@@ -40,6 +41,7 @@ __all__ = [
     "FEMSolution",
     "HeatSolver",
     "HelmholtzSolver",
+    "HyperelasticSolver",
     "NavierStokesIPCS",
     "NavierStokesSteady",
     "PoissonSolver",

@@ -10,20 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mpi4py import MPI
+
 import dolfinx
 import numpy as np
 import ufl
 
 from pdesuite.problems import DFGCylinderFlow, Heat, Helmholtz, Poisson, ReactionDiffusion
+from pdesuite.problems.hyperelastic import Hyperelastic, neo_hookean
 from pdesuite.solvers.fem.heat import AdvectionDiffusionSolver, HeatSolver
 from pdesuite.solvers.fem.helmholtz import HelmholtzSolver, ReactionDiffusionSolver
-from pdesuite.solvers.fem.mesh import Domain, unit_square
+from pdesuite.solvers.fem.hyperelastic import HyperelasticSolver, minimise, strain_energy
+from pdesuite.solvers.fem.mesh import Domain, rectangle, unit_square
 from pdesuite.solvers.fem.navier_stokes import NavierStokesIPCS, NavierStokesSteady
 from pdesuite.solvers.fem.poisson import PoissonSolver
 from pdesuite.solvers.order import observed_rate
 
-__all__ = ["SPATIAL_CASES", "heat_space_study", "heat_time_study", "ipcs_time_study", "navier_stokes_space_study",
-           "observed_rate", "spatial_study"]
+__all__ = ["SPATIAL_CASES", "heat_space_study", "heat_time_study", "hyperelastic_space_study", "ipcs_time_study",
+           "navier_stokes_space_study", "observed_rate", "spatial_study"]
 
 
 def u_smooth(x, m):
@@ -206,3 +210,41 @@ def ipcs_time_study(dts=(0.2, 0.1, 0.05, 0.025), n: int = 16, degree: int = 3, v
         errors["time_pressure"].append(e["pressure_L2"])
     return {"dt": list(dts), "errors": errors, "rates": {k: observed_rate(dts, v) for k, v in errors.items()},
             "expected": {k: solver.convergence_order[k] for k in errors}, "declared": solver.convergence_order}
+
+
+# -- hyperelasticity -------------------------------------------------------------------------------
+def _deformation(x, m):
+    """u = 0.2 (sin(πx/2) cos(πy/2), x y²): smooth, non-polynomial, J well away from 0."""
+    return 0.2 * m.as_vector((m.sin(m.pi * x[0] / 2) * m.cos(m.pi * x[1] / 2), x[0] * x[1] ** 2)) if m is ufl else \
+        0.2 * np.stack([np.sin(np.pi * x[0] / 2) * np.cos(np.pi * x[1] / 2), x[0] * x[1] ** 2])
+
+
+def hyperelastic_space_study(degree: int, resolutions=None, mu: float = 1.0, lam: float = 1.5) -> dict:
+    """L2 and H1-seminorm errors of the neo-Hookean energy minimisation (the energy and the Newton solve of
+    `HyperelasticSolver`) on [-1, 1]² with the body force b = -∇·P(I + ∇u) that makes `_deformation` the
+    minimiser, its values on the whole boundary; with fitted rates and the solver's declaration."""
+    resolutions = resolutions or {1: [8, 16, 32], 2: [4, 8, 16]}[degree]
+    errors: dict[str, list[float]] = {"L2": [], "H1": []}
+    for n in resolutions:
+        mesh = rectangle((-1, -1), (1, 1), (n, n), comm=MPI.COMM_SELF).mesh
+        V = dolfinx.fem.functionspace(mesh, ("Lagrange", degree, (2,)))
+        x = ufl.SpatialCoordinate(mesh)
+        exact = _deformation(x, ufl)
+        F = ufl.variable(ufl.Identity(2) + ufl.grad(exact))
+        body = -ufl.div(ufl.diff(neo_hookean(ufl.tr(F.T * F), ufl.det(F), ufl.ln, mu, lam), F))
+        mesh.topology.create_connectivity(1, 2)
+        boundary = dolfinx.fem.Function(V)
+        boundary.interpolate(lambda X: _deformation(X, np))
+        bc = dolfinx.fem.dirichletbc(boundary, dolfinx.fem.locate_dofs_topological(
+            V, 1, dolfinx.mesh.exterior_facet_indices(mesh.topology)))
+        u = dolfinx.fem.Function(V)
+        quadrature = {"quadrature_degree": 2 * degree + 4}
+        minimise((strain_energy(u, mu, lam) - ufl.inner(body, u)) * ufl.dx(metadata=quadrature), u, [bc])
+        e = u - exact
+        for norm, integrand in (("L2", ufl.inner(e, e)), ("H1", ufl.inner(ufl.grad(e), ufl.grad(e)))):
+            value = dolfinx.fem.assemble_scalar(dolfinx.fem.form(integrand * ufl.dx(metadata={"quadrature_degree": 8})))
+            errors[norm].append(float(np.sqrt(value)))
+    h = [2.0 / n for n in resolutions]
+    declared = HyperelasticSolver(Hyperelastic(), 2, 2, degree=degree).convergence_order
+    return {"h": h, "errors": errors, "rates": {k: observed_rate(h, v) for k, v in errors.items()},
+            "expected": declared, "declared": declared}
