@@ -161,7 +161,7 @@ def cmd_gpu_validation(args) -> int:
 
     result = run_validation(args.output, args.budget, smoke=args.smoke, device=args.device, work=args.work,
                             parallel=args.parallel, seeds=args.seeds, stages=args.stages, compile=args.compile,
-                            command="pdesuite " + " ".join(sys.argv[1:]), quiet=args.quiet)
+                            command="pdesuite " + " ".join(sys.argv[1:]), quiet=args.quiet, carried=args.carried)
     if not args.quiet:
         states = ", ".join(f"{name} {stage['status']}" for name, stage in result["stages"].items())
         print(f"gpu-validation: {states}; see {args.output / 'summary.md'}")

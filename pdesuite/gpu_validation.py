@@ -21,7 +21,12 @@ the fallback), so whatever finished is validated and kept.
 5. ``throughput``: steps/s of the refiner's U-Net and of a PINN in float32, TF32, bfloat16 autocast and
    with torch.compile, one at a time (what the flags buy on this GPU).
 6. ``insr``: INSR (`gpu` profiles) on 1D advection (the paper's 240 steps, up to 3000 iterations each)
-   and, side by side, on the single Taylor-Green vortex (velocity and pressure SIRENs, 50 steps).
+   and, side by side, on the single Taylor-Green vortex (velocity and pressure SIRENs, 50 steps) and the
+   sagging hyperelastic beam. Its reference needs dolfinx, which the device lacks: it is made beforehand
+   (`pdesuite generate hyperelastic --profile gpu -o CARRY/hyperelastic.h5`, ~1 min on a CPU, 0.3 MB) and
+   handed over with ``--carried CARRY``; without it that run is skipped.
+
+``--carried DIR``: datasets made elsewhere, ``DIR/<name>.h5``, used instead of generating them.
 
 OUT receives at most four files, small enough to bring back from a lent machine: ``summary.md`` (the
 tables), ``summary.json`` (every number, each stage's commands and timings, the machine),
@@ -87,6 +92,7 @@ class Sizes:
     throughput_modes: tuple[str, ...]
     insr: tuple[list[str], list[str]]       # (`generate advection` options, `train insr` options)
     insr_fluid: tuple[list[str], list[str]]  # (`generate taylor-green` options, `train insr-fluid` options)
+    insr_elastic: tuple[list[str], list[str]]  # (`generate hyperelastic` options, `train insr-elastic` options)
 
 
 GPU_SIZES = Sizes(
@@ -109,6 +115,7 @@ GPU_SIZES = Sizes(
     throughput_modes=("fp32", "tf32", "bf16", "compile"),
     insr=(["--profile", "gpu"], []),
     insr_fluid=(["--profile", "gpu"], []),
+    insr_elastic=(["--profile", "gpu"], []),
 )
 
 SMOKE_SIZES = Sizes(
@@ -134,6 +141,8 @@ SMOKE_SIZES = Sizes(
     throughput_modes=("fp32", "tf32"),
     insr=(["--set", "steps=3", "--set", "nx=101"], ["--set", "stage_steps=10", "--set", "n_points=64"]),
     insr_fluid=(["--set", "steps=2", "--set", "n=16"], ["--set", "stage_steps=5", "--set", "n_points=64"]),
+    insr_elastic=(["--set", "steps=2", "--set", "resolution=8", "--set", "h=0.25"],
+                  ["--set", "stage_steps=3", "--set", "n_points=64", "--set", "energy_points=10"]),
 )
 
 
@@ -170,6 +179,7 @@ class Run:
     seeds: list[int]
     compile: bool
     quiet: bool = False
+    carried: Path | None = None  # datasets made elsewhere: <carried>/<name>.h5
     started: float = field(default_factory=time.monotonic)
     results: dict[str, Any] = field(default_factory=dict)
     log_file: Any = None
@@ -269,7 +279,9 @@ def mean_std(values: list[float]) -> str:
 
 
 def generate(run: Run, name: str, dataset: str, options: list[str], until: float) -> Path | None:
-    """The dataset file (made once; a later run of the script reuses it)."""
+    """The dataset file: carried in (``--carried``), or made once (a later run of the script reuses it)."""
+    if run.carried is not None and (run.carried / f"{name}.h5").is_file():
+        return run.carried / f"{name}.h5"
     path = run.work / "data" / f"{name}.h5"
     if path.is_file():
         return path
@@ -466,25 +478,33 @@ def stage_throughput(run: Run, until: float) -> dict:
 def stage_insr(run: Run, until: float) -> dict:
     advection = generate(run, "advection", "advection", run.sizes.insr[0], until)
     vortex = generate(run, "taylor-green", "taylor-green", run.sizes.insr_fluid[0], until)
-    if advection is None and vortex is None:
-        return {"status": "failed", "reason": "generating the advection and Taylor-Green data failed"}
+    elastic = None  # its reference needs dolfinx: carried in, or made here where dolfinx is installed
+    if (run.carried is not None and (run.carried / "hyperelastic.h5").is_file()) or importlib.util.find_spec("dolfinx"):
+        elastic = generate(run, "hyperelastic", "hyperelastic", run.sizes.insr_elastic[0], until)
     cases = {"insr-advection": ("insr", advection, run.sizes.insr[1]),
-             "insr-taylor-green": ("insr-fluid", vortex, run.sizes.insr_fluid[1])}
+             "insr-taylor-green": ("insr-fluid", vortex, run.sizes.insr_fluid[1]),
+             "insr-hyperelastic": ("insr-elastic", elastic, run.sizes.insr_elastic[1])}
     runs = {name: run.pdesuite("train", surrogate, "--data", str(data), "-o", str(run.work / "runs" / name),
                                "--profile", "gpu", "--seed", "0", "--device", run.device, "-q", *options)
             for name, (surrogate, data, options) in cases.items() if data is not None}
+    if not runs:
+        return {"status": "failed", "reason": "no INSR dataset could be made"}
     results = train_and_validate(run, runs, until, validate_reserve=20 if run.device != "cpu" else 10)
     table = []
     for name, entry in results.items():
         metrics = entry.get("metrics") or {}
-        energy, reference = metrics.get("kinetic_energy"), metrics.get("reference_kinetic_energy")
+        energy = next((key for key in ("kinetic_energy", "elastic_energy") if metrics.get(key)), None)
+        ratio = None
+        if energy and metrics.get(f"reference_{energy}") and metrics[f"reference_{energy}"][-1]:
+            ratio = metrics[energy][-1] / metrics[f"reference_{energy}"][-1]
         table.append({"case": name, "steps_done": metrics.get("steps_done"), "steps": metrics.get("steps"),
                       "relative_l2": metrics.get("relative_l2"), "final_peak": (metrics.get("peak") or [None])[-1],
-                      "final_energy_ratio": energy[-1] / reference[0] if energy and reference else None,
+                      "energy": energy, "final_energy_ratio": ratio,
                       "seconds_per_step": metrics.get("seconds_per_step")})
-    complete = len(table) == len(cases) and all(r["steps_done"] is not None and r["steps_done"] == r["steps"]
-                                                 for r in table)
-    return {"status": "done" if complete else "partial", "runs": results, "table": table}
+    skipped = [name for name, (_, data, _) in cases.items() if data is None]
+    complete = not skipped and all(r["steps_done"] is not None and r["steps_done"] == r["steps"] for r in table)
+    return {"status": "done" if complete else "partial", "runs": results, "table": table,
+            **({"reason": f"no data for {', '.join(skipped)} (see --carried)"} if skipped else {})}
 
 
 @dataclass(frozen=True)
@@ -613,11 +633,11 @@ def write_summary(run: Run) -> None:
             lines += [f"| {r['method']} | {r['steps']} | {_fmt(r['relative_l2'])} | {r['seconds']:.0f} |"
                       for r in result["table"]]
         elif stage.name == "insr" and result.get("table"):
-            lines += ["| case | steps done | rel. L2 | final peak | KE(T) / KE_ref(0) | s / step |",
+            lines += ["| case | steps done | rel. L2 | final peak | energy(T) / reference(T) | s / step |",
                       "|---|---|---|---|---|---|"]
             lines += [f"| {r['case']} | {r['steps_done']} of {r['steps']} | {_fmt(r['relative_l2'])} | "
-                      f"{_fmt(r['final_peak'])} | {_fmt(r['final_energy_ratio'])} | {_fmt(r['seconds_per_step'])} |"
-                      for r in result["table"]]
+                      f"{_fmt(r['final_peak'])} | {_fmt(r['final_energy_ratio'])} {r['energy'] or ''} | "
+                      f"{_fmt(r['seconds_per_step'])} |" for r in result["table"]]
         elif stage.name == "throughput" and result.get("results"):
             lines += ["| network | mode | steps/s | vs float32 | first 10 steps (s) |", "|---|---|---|---|---|"]
             for name, r in result["results"].items():
@@ -648,7 +668,7 @@ def archive(run: Run) -> Path:
 
 def run_validation(out: Path, budget: float, smoke: bool = False, device: str = "auto", work: Path | None = None,
                    parallel: int | None = None, seeds: list[int] | None = None, stages: list[str] | None = None,
-                   compile: bool = False, command: str = "", quiet: bool = False) -> dict:
+                   compile: bool = False, command: str = "", quiet: bool = False, carried: Path | None = None) -> dict:
     """Run the stages (see the module docstring) into ``out`` within ``budget`` seconds."""
     check_packages()
     import torch
@@ -675,11 +695,13 @@ def run_validation(out: Path, budget: float, smoke: bool = False, device: str = 
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BadInput(f"cannot create -o {out}: {exc.strerror}") from None
+    if carried is not None and not Path(carried).is_dir():
+        raise BadInput(f"--carried {carried} is not a folder")
     work = Path(work) if work else Path(tempfile.mkdtemp(prefix="pdesuite-gpu-"))
     work.mkdir(parents=True, exist_ok=True)
     run = Run(out=out, work=work, device=device, sizes=SMOKE_SIZES if smoke else GPU_SIZES,
               parallel=parallel or (2 if smoke else 4), budget=float(budget), seeds=seeds or ([0] if smoke else [0, 1]),
-              compile=compile, quiet=quiet)
+              compile=compile, quiet=quiet, carried=Path(carried) if carried else None)
     run.log_file = open(out / "gpu-validation.log", "a")  # noqa: SIM115 - closed below
     reserve = 3.0 if smoke else 10.0  # for the summary and the archive
     run.results = {"command": command, "started": datetime.now(UTC).isoformat(timespec="seconds"), "budget": budget,
@@ -737,6 +759,8 @@ def add_parser(sub, common) -> None:
     p.add_argument("--stages", nargs="+",
                    help=f"run only these stages (default all: {', '.join(s.name for s in STAGES)})")
     p.add_argument("--compile", action="store_true", help="train the refiner comparison with torch.compile")
+    p.add_argument("--carried", type=Path, help="datasets made elsewhere, DIR/<name>.h5 (e.g. hyperelastic.h5, "
+                                                "whose reference needs dolfinx), used instead of generating them")
 
 
 def probe_main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from pdesuite.errors import BadInput
+from pdesuite.recipes.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "gpu-validation.sh"
@@ -37,7 +38,12 @@ def brought_back(out: Path) -> list[Path]:
 
 def test_smoke_runs_every_stage(tmp_path):
     out = tmp_path / "out"
-    result = run_script("--smoke", "-o", out, "--work", tmp_path / "work", "--budget", "400")  # a loaded machine
+    carried = tmp_path / "carried"  # what a session makes with dolfinx before lending the device the run
+    carried.mkdir()
+    generate("hyperelastic", carried / "hyperelastic.h5", progress=False,
+             overrides={"steps": "2", "resolution": "8", "h": "0.25"})
+    result = run_script("--smoke", "-o", out, "--work", tmp_path / "work", "--budget", "400",  # a loaded machine
+                        "--carried", carried)
     assert result.returncode == 0, result.stderr[-2000:]
     assert [f.name for f in brought_back(out)] == ["gpu-validation.log", "results.tar.gz", "summary.json",
                                                     "summary.md"]
@@ -63,6 +69,9 @@ def test_smoke_runs_every_stage(tmp_path):
     insr = {row["case"]: row for row in stages["insr"]["table"]}
     assert insr["insr-advection"]["steps_done"] == 3 and insr["insr-advection"]["relative_l2"] > 0
     assert insr["insr-taylor-green"]["steps_done"] == 2 and 0 < insr["insr-taylor-green"]["final_energy_ratio"]
+    assert insr["insr-taylor-green"]["energy"] == "kinetic_energy" and insr["insr-hyperelastic"]["steps_done"] == 2
+    assert insr["insr-hyperelastic"]["energy"] == "elastic_energy"
+    assert f"--data {carried / 'hyperelastic.h5'}" in stages["insr"]["runs"]["insr-hyperelastic"]["train"]["command"]
     assert summary["machine"]["torch"] and summary["device"] == "cpu"
     text = (out / "summary.md").read_text()
     assert "PDE-Refiner / MSE high-correlation time" in text and "| pig-helmholtz |" in text
@@ -101,6 +110,7 @@ def test_missing_interpreter_or_package_is_refused_in_one_line(tmp_path, monkeyp
 @pytest.mark.parametrize(("args", "message"), [
     (["--stages", "refiner", "nonsense"], "unknown stage"),
     (["--budget", "0"], "--budget"),
+    (["--carried", "/no/such/folder"], "--carried /no/such/folder is not a folder"),
 ])
 def test_bad_arguments_exit_2(tmp_path, cli, args, message):
     code, _, err = cli("gpu-validation", "--smoke", "-o", tmp_path / "out", *args)
