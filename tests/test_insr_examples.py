@@ -18,14 +18,6 @@ def run_example(name: str, *args) -> subprocess.CompletedProcess:
                           text=True, env=env, timeout=600, cwd=ROOT)
 
 
-def test_advection_example(tmp_path):
-    result = run_example("insr_advection.py", "--out", tmp_path, "--sizes", "1x8", "--seeds", "0", "--iterations", "3")
-    assert result.returncode == 0, result.stderr[-2000:]
-    table = (tmp_path / "table.md").read_text()
-    assert "| implicit midpoint, exact in space (the time error alone) | - | 3.01e-02 |" in table  # Δt = 0.1 floor
-    assert "| INSR 1x8 | 97 |" in table and "| upwind (97 nodes) | 97 | 2.11e-01 |" in table
-
-
 def test_taylor_green_example(tmp_path):
     result = run_example("insr_taylor_green.py", "--out", tmp_path, "--iterations", "2", "--grids", "16")
     assert result.returncode == 0, result.stderr[-2000:]
