@@ -17,6 +17,7 @@ that registers the problem first).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from pdesuite.data.reference import write_reference
+from pdesuite.io import json_value
 from pdesuite.problems.base import LagrangianForm, PhysicsInformed, Problem
 from pdesuite.registry import PROBLEMS
 from pdesuite.training.trainer import make_config, train
@@ -76,8 +78,14 @@ def main() -> None:
     rows = []
     for method, settings in METHODS.items():
         run = args.out / f"{method}-s{args.seed}"
+        overrides = {**settings, "lbfgs_steps": "0"}
         config = make_config(method, data, profile="small", steps=args.steps, device="cpu", seed=args.seed,
-                             overrides={**settings, "lbfgs_steps": "0"})
+                             overrides=overrides)
+        # a folder made with other settings is refused, never silently reused
+        stored = run / "config.json"
+        if stored.exists() and json.loads(stored.read_text())["settings"] != json.loads(
+                json.dumps(config["settings"], default=json_value)):
+            raise SystemExit(f"{run} holds a run made with other settings; choose another --out")
         if not (run / "checkpoint.pt").exists():
             train(run, config, progress=False)
         evaluation = validate_run(run)
