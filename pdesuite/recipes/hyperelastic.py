@@ -1,4 +1,4 @@
-"""`hyperelastic`: a plane-strain neo-Hookean body clamped at its left end (INSR's 2D elasticity cases).
+"""`hyperelastic`: a plane-strain neo-Hookean body (INSR's 2D elasticity cases).
 
 The displacement u = q − X (fields ``ux``, ``uy``) on a regular grid of material points X of the body,
 spacing ``h`` with both ends and both sides included, at the stored times. ``case`` picks the problem
@@ -8,13 +8,19 @@ of `pdesuite.problems.hyperelastic`:
   (``steps`` and ``dt`` are not used): t = 0 (u = 0) and t = 1 (the equilibrium).
 * ``sag``: the beam [−1, 1] × [−¼, ¼] clamped at x = −1, released from rest in gravity; ``steps``
   implicit-Euler steps of ``dt`` (INSR: 20 × 0.1).
+* ``collide``: the free square [−1, 1]² launched with velocity (``vx``, ``vy``) in gravity onto the
+  rigid floor y = ``floor``, contact by the boundary penalty energy of stiffness ``kappa``; ``steps``
+  implicit-Euler steps of ``dt``.
 
 The reference is `HyperelasticSolver` (Newton on the energy, UFL/dolfinx) with P_``degree`` elements on
 a structured triangle mesh of ``resolution`` cells per unit length (stretch: 2r × 2r cells, sag: 2r ×
-r/2), evaluated at the grid points; static stretch in ``load_steps`` increments. One sample (test
-split); ``params`` = [dynamic, mu, lam, rho, gravity, stretch, dt] (what the surrogate needs to set up
-the same energy). The file's attrs record the mesh, the element degree, the unknowns, Newton's
-iterations and seconds per step, and the reference's elastic energy ∫Ψ dX and kinetic energy per time.
+r/2; collide: 2r × 2r), evaluated at the grid points; static stretch in ``load_steps`` increments. One
+sample (test split); ``params`` = [dynamic, mu, lam, rho, gravity, stretch, dt, kappa, floor, vx, vy]
+(what the surrogate needs to set up the same energy; each case ignores the ones it does not use). The
+file's attrs record the mesh, the element degree, the unknowns, Newton's iterations and seconds per
+step, and the reference's elastic energy ∫Ψ dX and kinetic energy per time; collide adds the contact
+energy E_c, the total energy (kinetic + elastic + gravity + contact) and the deepest penetration below
+the floor per time.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from pdesuite.problems.hyperelastic import CASES, Hyperelastic
 from pdesuite.recipes.base import Layout, Recipe, Sample
 from pdesuite.registry import DATASETS
 
-PARAMS = ["dynamic", "mu", "lam", "rho", "gravity", "stretch", "dt"]
+PARAMS = ["dynamic", "mu", "lam", "rho", "gravity", "stretch", "dt", "kappa", "floor", "vx", "vy"]
 
 
 def material_grid(problem: Hyperelastic, h: float) -> tuple[np.ndarray, np.ndarray]:
@@ -50,7 +56,8 @@ class HyperelasticData(Recipe):
     problem: ClassVar[str] = "hyperelastic"
     solver: ClassVar[str] = "HyperelasticSolver (Newton on the incremental potential, dolfinx P2)"
     fields: ClassVar[list[str]] = ["ux", "uy"]
-    description: ClassVar[str] = "2D plane-strain neo-Hookean body: static stretch or sagging beam (INSR elasticity)"
+    description: ClassVar[str] = ("2D plane-strain neo-Hookean body: static stretch, sagging beam or a square "
+                                  "hitting a floor (INSR elasticity)")
 
     def validate(self) -> None:
         p = self.params
@@ -66,7 +73,8 @@ class HyperelasticData(Recipe):
     def make_problem(self) -> Hyperelastic:
         p = self.params
         return Hyperelastic(dynamic=float(CASES.index(p["case"])), mu=p["mu"], lam=p["lam"], rho=p["rho"],
-                            gravity=p["gravity"], stretch=p["stretch"], dt=p["dt"])
+                            gravity=p["gravity"], stretch=p["stretch"], dt=p["dt"], kappa=p["kappa"],
+                            floor=p["floor"], vx=p["vx"], vy=p["vy"])
 
     def n_steps(self) -> int:
         return int(self.params["steps"]) if self.make_problem().dynamic else 1
@@ -100,17 +108,26 @@ class HyperelasticData(Recipe):
         x, y = material_grid(problem, p["h"])
         X, Y = np.meshgrid(x, y, indexing="ij")
         points = np.stack([X.ravel(), Y.ravel()], axis=1)
-        elastic, kinetic = [0.0], [0.0]
+        # time 0: u = 0 (no elastic energy); the kinetic energy is ∫ρ/2 |v_0|² (zero from rest)
+        elastic, kinetic = [0.0], [solver.kinetic_energy()]
+        contact, total, depth = ([solver.contact_energy()], [solver.total_energy()], [solver.penetration()]) \
+            if problem.collide else ([], [], [])
 
         def record(k, s):
             elastic.append(s.elastic_energy())
             kinetic.append(s.kinetic_energy())
+            if problem.collide:
+                contact.append(s.contact_energy())
+                total.append(s.total_energy())
+                depth.append(s.penetration())
 
         u = solver.march(self.n_steps(), points, record)
         self._u = u.reshape(len(u), len(x), len(y), 2)
         self._solve_info = {"fem_dofs": solver.dofs, "elastic_energy": elastic, "kinetic_energy": kinetic,
                             "newton_iterations": [i["newton_iterations"] for i in solver.info],
                             "seconds_per_step": [i["seconds"] for i in solver.info]}
+        if problem.collide:
+            self._solve_info |= {"contact_energy": contact, "total_energy": total, "penetration": depth}
 
     def sample(self, rng: np.random.Generator, split: str, export_dir: Path | None = None, tag: str = "") -> Sample:
         if getattr(self, "_u", None) is None:

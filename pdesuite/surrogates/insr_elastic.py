@@ -8,9 +8,14 @@ by a Monte-Carlo estimate at points X_i drawn uniformly in the body afresh every
 
     L_k = |Ω₀| · mean_i [ ρ/(2Δt²) |u(X_i) − û(X_i)|² + Ψ(I + ∇u(X_i)) − ρ g·u(X_i) ]     (sag)
     L_1 = |Ω₀| · mean_i Ψ(I + ∇u(X_i))                                                (stretch, static)
+    L_k = (sag's L_k) + |∂Ω₀| · mean_j κ/2 max(0, floor − Y_j − u_y(Y_j))²              (collide)
 
-with the inertia target û = 2u_{k−1} − u_{k−2} (u_{−1} = u_0: release from rest) from the kept
-weights of the previous two steps, ∇u by autograd. This is the implicit-Euler step the finite-element
+with the inertia target û = 2u_{k−1} − u_{k−2} from the kept weights of the previous two steps (u_{−1}
+= u_0 for sag: release from rest; u_{−1} = u_0 − Δt v_0 for collide: launch with velocity v_0), ∇u by
+autograd. The collide contact term is the Monte-Carlo estimate of the boundary integral of the
+problem's penalty energy E_c at ``boundary_points`` points Y_j drawn uniformly along the perimeter
+(arc length) afresh every iteration: the same functional as the finite-element reference's ``ds``
+integral, sampled instead of integrated by quadrature. This is the implicit-Euler step the finite-element
 reference (`pdesuite.solvers.fem.hyperelastic`) minimises over P_k functions; the authors' loss is the
 same sum with their ARAP + volume energy (and unweighted sums over the points instead of area × mean,
 which only rescales the loss).
@@ -21,7 +26,8 @@ Dirichlet data are imposed exactly, not by the authors' penalty: the network N's
 
 with φ vanishing on the clamped ends (sag: φ = (x − x0)/(x1 − x0); stretch: φ = 4(x − x0)(x1 − x)/(x1 − x0)²)
 and the lift ℓ = (x − x0)/(x1 − x0) e_x times the right end's displacement s_k (stretch, k ≥ 1; 0
-otherwise). Why: a penalty w Σ|u − u_D|² on boundary samples solves a different problem for any finite
+otherwise). The collide body is free: φ = 1 and no lift, u_k = N.
+Why: a penalty w Σ|u − u_D|² on boundary samples solves a different problem for any finite
 w (the ends creep by O(1/w)), needs w tuned against the elastic stiffness (the authors: 1e4) and makes
 the loss stiff; with the factor every network is admissible and the network and the finite elements
 minimise the same constrained functional. The output still has the SIREN's parameter count.
@@ -78,8 +84,9 @@ class INSRElastic(MarchingSurrogate):
         "n_points": 10000,                         # points per iteration (the authors' 100²), redrawn every time
         "j_floor": 0.05,                           # ln J continued below this J (inverted states while learning)
         "energy_points": 200,                      # quadrature cells per unit length for `elastic_energy`
+        "boundary_points": 1000,                   # collide: perimeter points per iteration for the contact term
     }
-    positive_integers: ClassVar[tuple[str, ...]] = ("width", "n_points", "energy_points")
+    positive_integers: ClassVar[tuple[str, ...]] = ("width", "n_points", "energy_points", "boundary_points")
     positive_numbers: ClassVar[tuple[str, ...]] = ("omega0", "j_floor")
     # The trainer's explosion check compares with the first loss, the fit's mean |u|² (about 1e-5): the
     # step energies (stretch: about 800 with μ = 200) are of another scale, so the factor is raised.
@@ -152,9 +159,12 @@ class INSRElastic(MarchingSurrogate):
 
     # -- fields ---------------------------------------------------------------------------------------
     def _ends(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(φ, ℓ_x) at X: the factor vanishing on the clamped ends and the lift's x profile, (N, 1) each."""
+        """(φ, ℓ_x) at X: the factor vanishing on the clamped ends and the lift's x profile, (N, 1) each
+        (collide: φ = 1, the body is free)."""
         x0, x1 = float(self.low[0]), float(self.high[0])
         s = (X[:, 0:1] - x0) / (x1 - x0)
+        if self.problem.collide:
+            return torch.ones_like(s), s
         phi = s if self.problem.dynamic else 4.0 * s * (1.0 - s)
         return phi, s
 
@@ -193,6 +203,26 @@ class INSRElastic(MarchingSurrogate):
         """n points uniform in the body, (n, 2)."""
         return self.uniform_points(n, 2, generator)
 
+    def boundary_sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """n points uniform in arc length on the body's boundary ∂Ω₀ (the rectangle's perimeter), (n, 2);
+        drawn in float64 on the CPU from ``generator`` (as `uniform_points`)."""
+        x0, y0 = (float(v) for v in self.low)
+        x1, y1 = (float(v) for v in self.high)
+        w, h = x1 - x0, y1 - y0
+        s = torch.rand(n, generator=generator, dtype=torch.float64) * (2.0 * (w + h))
+        # walk the perimeter counter-clockwise from (x0, y0): bottom, right, top, left
+        x = torch.where(s < w, x0 + s, torch.where(s < w + h, torch.full_like(s, x1),
+                        torch.where(s < 2 * w + h, x1 - (s - w - h), torch.full_like(s, x0))))
+        y = torch.where(s < w, torch.full_like(s, y0), torch.where(s < w + h, y0 + (s - w),
+                        torch.where(s < 2 * w + h, torch.full_like(s, y1), y1 - (s - 2 * w - h))))
+        return torch.stack([x, y], dim=1).to(device=self.low.device, dtype=self.dtype)
+
+    def initial_before(self, X: torch.Tensor) -> torch.Tensor:
+        """u_{−1} = u_0 − Δt v_0 at X, (N, 2), from the fitted u_0 (≈ 0): v_0 = (u_0 − u_{−1})/Δt is the
+        initial velocity (zero except for collide, where it is the launch velocity)."""
+        v0 = torch.tensor(self.problem.initial_velocity, dtype=X.dtype, device=X.device)
+        return self.displacement_at(0)(X) - self.problem.dt * v0
+
     def loss(self, generator: torch.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, torch.Tensor]:
         k = self.step
         X = self.sample(self.config["n_points"], generator)
@@ -206,13 +236,19 @@ class INSRElastic(MarchingSurrogate):
         if self.problem.dynamic:
             with torch.no_grad():
                 previous = self.displacement_at(k - 1)(X)
-                before = self.displacement_at(max(k - 2, 0))(X)
+                before = self.displacement_at(k - 2)(X) if k >= 2 else self.initial_before(X)
                 target = 2.0 * previous - before
         X.requires_grad_(True)
         u = self.displacement(self.net, X, k)
         F = deformation_gradient(u, X)
         density = self.problem.step_density(u, F, target, floor=self.config["j_floor"])
         energy = self.problem.area * density.mean()
+        if self.problem.collide:
+            # the boundary integral of the contact penalty, perimeter × mean at fresh points
+            Y = self.boundary_sample(self.config["boundary_points"], generator)
+            contact = self.problem.perimeter * self.problem.contact_density(Y, self.displacement(self.net, Y, k)).mean()
+            energy = energy + contact
+            return {"loss": energy, "main": energy, "contact": contact.detach()}
         return {"loss": energy, "main": energy}
 
     # -- evaluation -----------------------------------------------------------------------------------

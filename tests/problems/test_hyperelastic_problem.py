@@ -38,8 +38,10 @@ def test_the_continued_logarithm():
 
 
 def test_the_cases_and_the_step_integrand():
-    stretch, sag = Hyperelastic(dynamic=0.0), Hyperelastic(dynamic=1.0)
-    assert (stretch.case, sag.case) == CASES and stretch.area == 4.0 and sag.area == 1.0
+    stretch, sag, collide = Hyperelastic(dynamic=0.0), Hyperelastic(dynamic=1.0), Hyperelastic(dynamic=2.0)
+    assert (stretch.case, sag.case, collide.case) == CASES and stretch.area == 4.0 and sag.area == 1.0
+    assert collide.area == 4.0 and collide.perimeter == 8.0 and collide.clamp_displacement(1) == (None, None)
+    assert sag.initial_velocity == (0.0, 0.0) and collide.initial_velocity == (0.5, -1.0)
     assert stretch.clamp_displacement(0) == ((0.0, 0.0), (0.0, 0.0))
     assert stretch.clamp_displacement(1) == ((0.0, 0.0), (2.0, 0.0)) and sag.clamp_displacement(3)[1] is None
     u, target = np.array([[0.1, -0.2]]), np.array([[0.0, -0.1]])
@@ -49,7 +51,20 @@ def test_the_cases_and_the_step_integrand():
     assert stretch.step_density(u, F, None)[0] == 0.0
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"dynamic": 2.0}, "dynamic must be 0 or 1"),
+def test_the_contact_density():
+    """κ/2 max(0, floor − q_y)² on the boundary: zero above the floor, numpy and torch agree, zero outside collide."""
+    p = Hyperelastic(dynamic=2.0, kappa=100.0, floor=-1.5)
+    X = np.array([[0.0, -1.0], [0.3, -1.0], [1.0, 0.2]])
+    u = np.array([[0.0, -0.6], [0.1, -0.4], [0.0, -2.0]])  # q_y = -1.6 (0.1 deep), -1.4 (above), -1.8 (0.3 deep)
+    assert np.allclose(p.contact_density(X, u), [50.0 * 0.01, 0.0, 50.0 * 0.09])
+    assert np.allclose(p.contact_density(torch.tensor(X), torch.tensor(u)).numpy(), p.contact_density(X, u))
+    assert np.all(Hyperelastic(dynamic=1.0).contact_density(X, u) == 0.0)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"dynamic": 3.0}, "dynamic must be 0, 1 or 2"),
+                                                 ({"dynamic": 2.0, "kappa": 0.0}, "kappa must be a positive"),
+                                                 ({"dynamic": 2.0, "floor": -1.0}, "floor -1.0 must lie below"),
+                                                 ({"dynamic": 2.0, "vx": float("inf")}, "vx must be a finite"),
                                                  ({"mu": 0.0}, "mu must be a positive"),
                                                  ({"dt": -1.0}, "dt must be a positive"),
                                                  ({"gravity": float("nan")}, "gravity must be a finite"),

@@ -41,7 +41,7 @@ def test_time_integrators_have_their_order(integrator, order):
 @pytest.fixture(scope="module")
 def advection(tmp_path_factory):
     path = tmp_path_factory.mktemp("adv") / "adv.h5"
-    generate("advection", path, progress=False, overrides={"steps": "6", "nx": "201"})
+    generate("advection", path, progress=False, overrides={"steps": "6", "dt": "0.1", "nx": "201"})
     return path
 
 

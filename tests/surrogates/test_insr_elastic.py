@@ -30,6 +30,14 @@ def stretch(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def collide(tmp_path_factory):
+    path = tmp_path_factory.mktemp("he") / "collide.h5"
+    generate("hyperelastic", path, progress=False, overrides={"case": "collide", "steps": "5", "resolution": "8",
+                                                              "h": "0.1"})
+    return path
+
+
 def test_the_stages_and_the_clamped_ends(beam, stretch):
     surrogate = build(make_config("insr-elastic", beam, device="cpu", overrides=TINY))
     assert surrogate.parameter_count == 14418  # the paper's 3 × 68 SIREN, two inputs and two outputs
@@ -45,6 +53,36 @@ def test_the_stages_and_the_clamped_ends(beam, stretch):
         assert torch.equal(pulled.displacement(pulled.net, ends, 0), torch.zeros(2, 2))
         u = pulled.displacement(pulled.net, ends, 1)
     assert torch.allclose(u, torch.tensor([[0.0, 0.0], [2.0, 0.0]]), atol=1e-6)
+
+
+def test_the_free_body_its_boundary_points_and_its_launch(collide):
+    surrogate = build(make_config("insr-elastic", collide, device="cpu", overrides=TINY))
+    assert surrogate.parameter_count == 14418 and surrogate.adjust_plan({})["stages"] == 6
+    seen = []
+    for _ in range(6):
+        seen.append(surrogate.step)
+        surrogate.next_stage()
+    assert seen == list(range(6))
+    X = torch.tensor([[-1.0, 0.3], [1.0, -0.7], [0.2, 0.1]])
+    with torch.no_grad():  # free: no factor, no lift
+        assert torch.equal(surrogate.displacement(surrogate.net, X, 3), surrogate.net(X))
+        # u_{-1} = u_0 - Δt v_0 with v_0 = (0.5, -1): the first target 2u_0 - u_{-1} is u_0 + Δt v_0
+        launch = surrogate.displacement_at(0)(X) - surrogate.initial_before(X)
+    assert torch.allclose(launch, torch.tensor([[0.05, -0.1]]).expand(3, 2), atol=1e-6)
+    Y = surrogate.boundary_sample(4000, torch.Generator().manual_seed(0)).double()
+    on_edge = torch.isclose(Y.abs(), torch.ones_like(Y), atol=1e-6).any(dim=1)
+    assert bool(on_edge.all()) and bool((Y.abs() <= 1 + 1e-6).all())
+    # uniform in arc length: each of the four sides gets about a quarter
+    sides = torch.stack([Y[:, 1] < -1 + 1e-6, Y[:, 0] > 1 - 1e-6, Y[:, 1] > 1 - 1e-6, Y[:, 0] < -1 + 1e-6]).sum(1)
+    assert bool(((sides > 900) & (sides < 1100)).all()), sides
+
+
+def test_a_short_collision_march_follows_the_reference(tmp_path, collide):
+    """5 steps: free flight, then the impact in step 4 (the contact term sampled on the boundary)."""
+    config = make_config("insr-elastic", collide, device="cpu",
+                         overrides={**TINY, "stage_steps": "300", "n_points": "512", "boundary_points": "256"})
+    summary = train(tmp_path / "run", config, progress=False)
+    assert summary["best_relative_l2"] < 0.02  # measured 3.5e-3 (300 iterations per step; 400 gave 3.0e-3)
 
 
 def test_a_short_march_follows_the_reference(tmp_path, beam, cli):
@@ -84,6 +122,7 @@ def test_the_march_resumes_exactly_from_inside_a_step(tmp_path, beam):
                                                        ("depth", "-1", "depth must be an integer"),
                                                        ("n_points", "0", "n_points must be a positive"),
                                                        ("j_floor", "1.5", "j_floor must lie"),
+                                                       ("boundary_points", "0", "boundary_points must be a positive"),
                                                        ("stage_steps", "0", "stage_steps must be an integer")])
 def test_bad_settings(tmp_path, beam, cli, key, value, message):
     code, _, err = cli("train", "insr-elastic", "--data", beam, "-o", tmp_path / "run", "--set", f"{key}={value}")
@@ -95,10 +134,15 @@ def test_wrong_datasets_and_bad_recipes(tmp_path, beam, cli):
     generate("advection", advection, progress=False, overrides={"steps": "2", "nx": "21"})
     code, _, err = cli("train", "insr-elastic", "--data", advection, "-o", tmp_path / "a")
     assert code == 2 and "insr-elastic marches a 2D hyperelastic body" in err and not (tmp_path / "a").exists()
-    for setting, message in (("case=collide", "unknown case 'collide'"), ("steps=0", "steps must be an integer"),
+    for setting, message in (("case=squash", "unknown case 'squash'"),
+                             ("kappa=0", "kappa must be a positive"), ("steps=0", "steps must be an integer"),
                              ("degree=3", "degree must be an integer in 1..2"), ("mu=-1", "mu must be a positive"),
                              ("h=0", "h must be positive")):
         code, _, err = cli("generate", "hyperelastic", "-o", tmp_path / "x.h5", "--set", setting)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (setting, err)
         assert not (tmp_path / "x.h5").exists()
+    code, _, err = cli("generate", "hyperelastic", "-o", tmp_path / "x.h5", "--set", "case=collide", "--set",
+                       "floor=-0.5")
+    assert code == 2 and "floor -0.5 must lie below the body's bottom" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.h5").exists()
     assert INSRElastic.plan == "stagewise-adam" and np.isclose(INSRElastic.defaults["j_floor"], 0.05)

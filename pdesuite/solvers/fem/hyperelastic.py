@@ -4,8 +4,16 @@ Each step minimises the incremental potential of `pdesuite.problems.hyperelastic
 P_k displacements u_h ∈ V_h² (k = 1 or 2) on a structured triangle mesh of the body:
 
     Π(u) = ∫_Ω₀ [ ρ/(2Δt²) |u − û|² + Ψ(I + ∇u) − ρ g·u ] dX      (û = 2u_k − u_{k−1}; static: Ψ alone)
+           + κ/2 ∫_∂Ω₀ max(0, floor − X_y − u_y)² dS              (collide only: floor contact)
 
-with u = u_D on the clamped ends. The energy is written in UFL; its first variation (the residual
+with u = u_D on the clamped ends (none for the free body of ``collide``: there the mass term ρ/Δt²
+keeps the Jacobian definite although the elastic energy alone is invariant under rigid motions). The
+collide march starts from u_{−1} = −Δt v_0 so that the first target is û = Δt v_0. The contact term is
+C¹ with a Hessian that jumps where a boundary point reaches the floor; Newton with the backtracking line
+search converges on it (measured on the default collide case: at most 26 iterations, in the step
+after the impact, on P1 16 × 16 and P2 128 × 128), and its
+boundary quadrature uses degree ``CONTACT_QUADRATURE`` (the max makes the integrand piecewise
+polynomial, so no rule is exact). The energy is written in UFL; its first variation (the residual
 ⟨DΠ(u), v⟩) and second variation (the Jacobian, the tangent stiffness plus ρ/Δt² × mass) come from
 ``ufl.derivative``, and Newton's method is PETSc SNES with a backtracking line search and MUMPS LU,
 through `dolfinx.fem.petsc.NonlinearProblem` (as `pdesuite.solvers.fem.navier_stokes`).
@@ -40,6 +48,9 @@ from pdesuite.problems.hyperelastic import Hyperelastic, neo_hookean
 from pdesuite.solvers.fem.base import DIRECT, unique_prefix
 from pdesuite.solvers.fem.mesh import Domain, rectangle
 from pdesuite.solvers.order import ConvergenceOrder, Rate
+
+#: Gauss degree of the boundary integral of the contact penalty (a piecewise quadratic of u_y).
+CONTACT_QUADRATURE = 6
 
 #: Newton with a backtracking line search, MUMPS LU for every linear system.
 NEWTON = {
@@ -134,13 +145,17 @@ class HyperelasticSolver:
         for side, xs in (("left", x0), ("right", x1)):
             facets = dolfinx.mesh.locate_entities_boundary(mesh, fdim, lambda x, xs=xs: np.isclose(x[0], xs))
             ends[side] = dolfinx.fem.locate_dofs_topological(self.V, fdim, facets)
-        self.bcs = [dolfinx.fem.dirichletbc(self.left_value, ends["left"], self.V)]
-        if problem.clamp_displacement(1)[1] is not None:
+        left, right = problem.clamp_displacement(1)
+        self.bcs = [] if left is None else [dolfinx.fem.dirichletbc(self.left_value, ends["left"], self.V)]
+        if right is not None:
             self.bcs.append(dolfinx.fem.dirichletbc(self.right_value, ends["right"], self.V))
         self._points: np.ndarray | None = None
         self._cells: np.ndarray | None = None
         self.info: list[dict] = []
         self._problem: dolfinx.fem.petsc.NonlinearProblem | None = None
+        # u_{-1} = -Δt v_0: the first step's inertia target is then û = 2u_0 - u_{-1} = Δt v_0
+        v0 = np.asarray(problem.initial_velocity, dtype=float)
+        self.u_prev.interpolate(lambda x: np.outer(-problem.dt * v0, np.ones(x.shape[1])))
 
     # -- sizes ---------------------------------------------------------------------------------------
     @property
@@ -170,7 +185,21 @@ class HyperelasticSolver:
         force = dolfinx.fem.Constant(self.domain.mesh, np.asarray(p.body_force, dtype=float))
         target = 2.0 * self.u_prev - self.u_prev2
         diff = self.u - target
-        return (0.5 * rho * inv_dt2 * ufl.inner(diff, diff) + psi - ufl.inner(force, self.u)) * ufl.dx
+        energy = (0.5 * rho * inv_dt2 * ufl.inner(diff, diff) + psi - ufl.inner(force, self.u)) * ufl.dx
+        if p.collide:
+            energy = energy + self.contact_integrand() * self._ds()
+        return energy
+
+    def _ds(self) -> ufl.Measure:
+        return ufl.Measure("ds", domain=self.domain.mesh, metadata={"quadrature_degree": CONTACT_QUADRATURE})
+
+    def contact_integrand(self):
+        """κ/2 max(0, floor − X_y − u_y)² in UFL (the boundary density of E_c; collide)."""
+        p = self.problem
+        X = ufl.SpatialCoordinate(self.domain.mesh)
+        kappa = dolfinx.fem.Constant(self.domain.mesh, float(p.kappa))
+        depth = dolfinx.fem.Constant(self.domain.mesh, float(p.floor)) - X[1] - self.u[1]
+        return 0.5 * kappa * ufl.max_value(depth, 0.0) ** 2
 
     def _assemble(self, integrand) -> float:
         local = dolfinx.fem.assemble_scalar(dolfinx.fem.form(integrand * ufl.dx))
@@ -182,15 +211,41 @@ class HyperelasticSolver:
 
     def kinetic_energy(self) -> float:
         """∫_Ω₀ ρ/2 |(u_{k+1} − u_k)/Δt|² dX of the last step (0 before any dynamic step)."""
-        if not self.problem.dynamic or self.step_index == 0:
+        if not self.problem.dynamic:
             return 0.0
+        # before any step u = 0 and u_prev = u_{-1} = −Δt v_0: this is ∫ρ/2 |v_0|² (zero from rest)
         v = (self.u - self.u_prev) / self.problem.dt
         return self._assemble(0.5 * self.problem.rho * ufl.inner(v, v))
+
+    def gravity_energy(self) -> float:
+        """−∫_Ω₀ ρ g·u dX of the current state (zero at u = 0)."""
+        fx, fy = self.problem.body_force
+        if fx == 0.0 and fy == 0.0:  # UFL folds 0 · u to a form without a domain
+            return 0.0
+        return -self._assemble(fx * self.u[0] + fy * self.u[1])
+
+    def contact_energy(self) -> float:
+        """E_c = κ/2 ∫_∂Ω₀ max(0, floor − q_y)² dS of the current state (0 unless collide)."""
+        if not self.problem.collide:
+            return 0.0
+        local = dolfinx.fem.assemble_scalar(dolfinx.fem.form(self.contact_integrand() * self._ds()))
+        return float(self.domain.comm.allreduce(local, op=MPI.SUM))
+
+    def total_energy(self) -> float:
+        """Kinetic + elastic + gravity + contact energy of the current state."""
+        return self.kinetic_energy() + self.elastic_energy() + self.gravity_energy() + self.contact_energy()
+
+    def penetration(self) -> float:
+        """max over the nodes of floor − q_y, the deepest point below the floor (negative: above it)."""
+        y = self.V.tabulate_dof_coordinates()[:, 1]
+        uy = self.u.x.array.reshape(-1, 2)[: len(y), 1]
+        return float(np.max(self.problem.floor - (y + uy)))
 
     # -- steps -------------------------------------------------------------------------------------------
     def _set_ends(self, step: int, fraction: float = 1.0) -> None:
         left, right = self.problem.clamp_displacement(step)
-        self.left_value.value[...] = np.asarray(left)
+        if left is not None:
+            self.left_value.value[...] = np.asarray(left)
         if right is not None:
             self.right_value.value[...] = fraction * np.asarray(right)
 
@@ -200,7 +255,7 @@ class HyperelasticSolver:
         return self._problem
 
     def step(self) -> dict:
-        """One step: the static equilibrium (stretch, step 1) or one implicit-Euler step (sag)."""
+        """One step: the static equilibrium (stretch, step 1) or one implicit-Euler step (sag, collide)."""
         started = time.perf_counter()
         k = self.step_index + 1
         if self.problem.dynamic:

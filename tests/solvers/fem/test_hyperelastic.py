@@ -64,6 +64,42 @@ def test_the_static_stretch_and_the_sagging_beam():
     assert beam.dofs == HyperelasticSolver.p1_dofs(16, 4)
 
 
+def test_a_free_body_translates_rigidly():
+    """collide without gravity and with the floor far below: Ψ = 0 and the inertia target is reached by
+    u = v_0 t, so each Newton step lands on it exactly (P1 and P2 hold it exactly)."""
+    problem = Hyperelastic(dynamic=2.0, gravity=0.0, floor=-100.0, vx=0.7, vy=-0.4)
+    for degree in (1, 2):
+        solver = HyperelasticSolver(problem, 4, 4, degree=degree)
+        assert solver.bcs == [] and np.isclose(solver.kinetic_energy(), 0.5 * 4.0 * (0.49 + 0.16))
+        u = solver.march(5, np.array([[0.0, 0.0], [1.0, -1.0], [-0.3, 0.9]]))
+        t = problem.dt * np.arange(6)
+        assert np.abs(u - t[:, None, None] * np.array([0.7, -0.4])).max() < 1e-10
+        assert solver.elastic_energy() < 1e-12 and solver.contact_energy() == 0.0
+
+
+def test_the_collision_dissipates_and_does_not_penetrate():
+    """The default collide case on P1 16 × 16: the square hits the floor at step 4, total energy (kinetic +
+    elastic + gravity + contact) never increases, and the deepest point stays within a depth set by κ."""
+    problem = Hyperelastic(dynamic=2.0)
+    solver = HyperelasticSolver(problem, 16, 16, degree=1)
+    totals, depths = [solver.total_energy()], [solver.penetration()]
+    assert np.isclose(totals[0], 0.5 * 4.0 * (0.25 + 1.0)) and np.isclose(depths[0], -0.5)
+
+    def record(k, s):
+        totals.append(s.total_energy())
+        depths.append(s.penetration())
+
+    bottom = solver.march(20, np.array([[0.0, -1.0]]), record)
+    assert all(i["newton_iterations"] <= 40 for i in solver.info)
+    assert np.all(np.diff(totals) < 1e-9), np.diff(totals)  # implicit Euler with a convex penalty dissipates
+    assert depths[3] < 0 < depths[4]  # first contact in step 4 (t = 0.37)
+    # the kinetic energy at impact, (1/2)·4·2.5², stored in the contact alone over the bottom edge (2 long)
+    # would need a depth sqrt(12.5 / κ) = 0.035; the body's compression takes most of it (measured: 2.3e-3)
+    assert max(depths) < 0.01 and solver.contact_energy() > 0
+    assert np.allclose(bottom[4:, 0, 1], -0.5, atol=0.01)  # it stays on the floor: no rebound at Δt = 0.1
+    assert np.isclose(solver.kinetic_energy(), 0.5 * 4.0 * 0.25, rtol=1e-3)  # sliding on at vx, frictionless
+
+
 def test_bad_input():
     with pytest.raises(BadInput, match="degree must be 1 or 2"):
         HyperelasticSolver(Hyperelastic(), 4, 4, degree=3)
