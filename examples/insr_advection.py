@@ -17,7 +17,7 @@ peak is numerical dissipation), and the seconds per time step. INSR runs for eve
 solvers are deterministic.
 
     .venv/bin/python examples/insr_advection.py --out examples-output/insr [--seeds 0 1 2]
-        [--profile small] [--sizes 2x20 1x8] [--iterations N]
+        [--profile small] [--sizes 2x20 1x8] [--iterations N] [--data-set dt=0.05 --data-set steps=60]
 """
 
 from __future__ import annotations
@@ -94,10 +94,14 @@ def main() -> None:
     parser.add_argument("--profile", default="small", help="dataset and INSR profile (small, gpu, paper)")
     parser.add_argument("--sizes", nargs="+", default=["2x20", "1x8"], help="SIREN sizes DEPTHxWIDTH")
     parser.add_argument("--iterations", type=int, help="INSR iterations per time step (default: the profile's)")
+    parser.add_argument("--data-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a dataset setting (repeatable), e.g. dt=0.05 and steps=60: the paper's step size")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    data_path = args.out / f"advection-{args.profile}.h5"
-    generate = ["generate", "advection", "-o", str(data_path), "--profile", args.profile, "-q"]
+    suffix = "".join(f"-{item.replace('=', '')}" for item in args.data_set)
+    data_path = args.out / f"advection-{args.profile}{suffix}.h5"
+    generate = ["generate", "advection", "-o", str(data_path), "--profile", args.profile, "-q",
+                *(word for item in args.data_set for word in ("--set", item))]
     if not data_path.exists():
         run(generate)
     data = load_trajectories(data_path, "test")
