@@ -34,6 +34,11 @@ def constant(value: float) -> Expr:
     return expr
 
 
+def finite(value) -> bool:
+    """A real number (int or float, not bool) that is finite: what every problem parameter must be."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def require(condition: bool, message: str) -> None:
     """Raise `BadInput` (a `ValueError`) with ``message`` unless ``condition`` holds."""
     if not condition:

@@ -63,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from pdesuite.problems.base import Problem, require
+from pdesuite.problems.base import Problem, finite, require
 from pdesuite.registry import PROBLEMS
 
 #: The three cases, by name (the dataset's ``case``); index = ``dynamic``.
@@ -134,12 +134,10 @@ class Hyperelastic(Problem):
         require(self.dynamic in (0, 1, 2), f"hyperelastic: dynamic must be 0, 1 or 2, got {self.dynamic!r}")
         for key in ("mu", "lam", "rho", "dt", "kappa"):
             value = getattr(self, key)
-            require(isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-                    and value > 0, f"hyperelastic: {key} must be a positive number, got {value!r}")
+            require(finite(value) and value > 0, f"hyperelastic: {key} must be a positive number, got {value!r}")
         for key in ("gravity", "stretch", "floor", "vx", "vy"):
             value = getattr(self, key)
-            require(isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value),
-                    f"hyperelastic: {key} must be a finite number, got {value!r}")
+            require(finite(value), f"hyperelastic: {key} must be a finite number, got {value!r}")
         require(self.stretch > -1.5, f"hyperelastic: stretch {self.stretch} would invert the body (need > -1.5)")
         if self.collide:
             bottom = self.body[2]

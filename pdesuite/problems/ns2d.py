@@ -25,12 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pdesuite.problems.base import Problem, require
+from pdesuite.problems.base import Problem, finite, require
 from pdesuite.registry import PROBLEMS
-
-
-def _finite(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @PROBLEMS.register("ns2d")
@@ -63,17 +59,17 @@ class NS2D(Problem):
     grf_sigma: float | None = None
 
     def __post_init__(self) -> None:
-        require(_finite(self.nu) and self.nu >= 0, f"ns2d: viscosity nu must be >= 0, got {self.nu}")
-        require(_finite(self.forcing_amplitude),
+        require(finite(self.nu) and self.nu >= 0, f"ns2d: viscosity nu must be >= 0, got {self.nu}")
+        require(finite(self.forcing_amplitude),
                 f"ns2d: forcing_amplitude must be finite, got {self.forcing_amplitude}")
         require(isinstance(self.forcing_wavenumber, int) and self.forcing_wavenumber >= 1,
                 f"ns2d: forcing_wavenumber must be a positive integer, got {self.forcing_wavenumber}")
-        require(len(self.mean_flow) == 2 and all(_finite(c) for c in self.mean_flow),
+        require(len(self.mean_flow) == 2 and all(finite(c) for c in self.mean_flow),
                 f"ns2d: mean_flow must be two finite numbers, got {self.mean_flow}")
-        require(_finite(self.t_end) and self.t_end > 0, f"ns2d: final time t_end must be positive, got {self.t_end}")
-        require(_finite(self.grf_alpha) and self.grf_alpha > 1, f"ns2d: grf_alpha must be > 1, got {self.grf_alpha}")
-        require(_finite(self.grf_tau) and self.grf_tau > 0, f"ns2d: grf_tau must be positive, got {self.grf_tau}")
-        require(self.grf_sigma is None or (_finite(self.grf_sigma) and self.grf_sigma >= 0),
+        require(finite(self.t_end) and self.t_end > 0, f"ns2d: final time t_end must be positive, got {self.t_end}")
+        require(finite(self.grf_alpha) and self.grf_alpha > 1, f"ns2d: grf_alpha must be > 1, got {self.grf_alpha}")
+        require(finite(self.grf_tau) and self.grf_tau > 0, f"ns2d: grf_tau must be positive, got {self.grf_tau}")
+        require(self.grf_sigma is None or (finite(self.grf_sigma) and self.grf_sigma >= 0),
                 f"ns2d: grf_sigma must be >= 0, got {self.grf_sigma}")
 
     # -- data ------------------------------------------------------------------------------------

@@ -19,16 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pdesuite.problems.base import Problem, require
+from pdesuite.problems.base import Problem, finite, require
 from pdesuite.registry import PROBLEMS
 
 #: Fourier modes |m_x|, |m_y| <= NOISE_MODES carry the smoke noise; the weight of the first mode left
 #: out is below 1e-9 of the largest for the default scale and smoothness.
 NOISE_MODES = 8
-
-
-def _finite(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @PROBLEMS.register("smoke")
@@ -55,14 +51,14 @@ class Smoke(Problem):
     noise_smoothness: float = 6.0
 
     def __post_init__(self) -> None:
-        require(len(self.size) == 2 and all(_finite(s) and s > 0 for s in self.size),
+        require(len(self.size) == 2 and all(finite(s) and s > 0 for s in self.size),
                 f"smoke: box size must be two positive numbers, got {self.size}")
-        require(_finite(self.nu) and self.nu >= 0, f"smoke: viscosity nu must be >= 0, got {self.nu}")
-        require(len(self.buoyancy) == 2 and all(_finite(b) for b in self.buoyancy),
+        require(finite(self.nu) and self.nu >= 0, f"smoke: viscosity nu must be >= 0, got {self.nu}")
+        require(len(self.buoyancy) == 2 and all(finite(b) for b in self.buoyancy),
                 f"smoke: buoyancy must be two finite numbers, got {self.buoyancy}")
-        require(_finite(self.noise_scale) and self.noise_scale > 0,
+        require(finite(self.noise_scale) and self.noise_scale > 0,
                 f"smoke: noise_scale must be positive, got {self.noise_scale}")
-        require(_finite(self.noise_smoothness) and self.noise_smoothness > 0,
+        require(finite(self.noise_smoothness) and self.noise_smoothness > 0,
                 f"smoke: noise_smoothness must be positive, got {self.noise_smoothness}")
 
     def cell_centres(self, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:

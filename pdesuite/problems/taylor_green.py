@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from pdesuite.errors import BadInput
-from pdesuite.problems.base import PhysicsInformed, Problem, require
+from pdesuite.problems.base import PhysicsInformed, Problem, finite, require
 from pdesuite.registry import PROBLEMS
 
 #: The authors' initial conditions, by name (the dataset's ``case``).
@@ -106,8 +106,7 @@ class TaylorGreen(PhysicsInformed, Problem):
         require(self.multiscale in (0, 1), f"taylor-green: multiscale must be 0 or 1, got {self.multiscale!r}")
         for key in ("gap", "scale", "t_end"):
             value = getattr(self, key)
-            require(isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-                    and value > 0, f"taylor-green: {key} must be a positive number, got {value!r}")
+            require(finite(value) and value > 0, f"taylor-green: {key} must be a positive number, got {value!r}")
         require(self.scale > 2 and self.gap < 0.5, "taylor-green: need scale > 2 and gap < 0.5")
 
     @property
