@@ -29,25 +29,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _runs import run, train_once
 
 from pdesuite.data.trajectories import load_trajectories
 from pdesuite.nn.siren import Siren
 from pdesuite.problems.advection import Advection
 from pdesuite.problems.base import NUMPY
 from pdesuite.solvers.fd.advection import AdvectionFD
-from pdesuite.training.trainer import record_command
 from pdesuite.validation.tables import markdown, mean_std
 
 BASELINES = {"upwind": {"scheme": "upwind"}, "crank-nicolson": {"scheme": "crank-nicolson"},
              "semi-lagrangian": {"scheme": "semi-lagrangian", "interpolation": "cubic"}}
-
-
-def run(args: list[str]) -> None:
-    from pdesuite.cli import main
-
-    print("$ pdesuite " + shlex.join(args), flush=True)
-    if main(args) != 0:
-        raise SystemExit(f"pdesuite {' '.join(args)} failed")
 
 
 def grid_errors(nodes: int, data, scheme: dict) -> dict:
@@ -117,15 +109,9 @@ def main() -> None:
             train = ["train", "insr", "--data", str(data_path), "-o", str(folder), "--profile", args.profile,
                      "--seed", str(seed), "--device", "cpu", "--set", f"width={width}", "--set", f"depth={depth}",
                      "-q"] + (["--steps", str(args.iterations)] if args.iterations else [])
-            record_command(folder, train)
-            if not (folder / "metrics.json").exists():
-                run(["train", "insr", "-o", str(folder), "--resume", "-q"] if (folder / "checkpoint.pt").exists()
-                    else train)
-                run(["validate", str(folder), "-q"])
-            m = json.loads((folder / "metrics.json").read_text())
+            m = train_once(folder, train, commands)
             per_seed.append({"relative_l2": m["relative_l2"], "final_relative_l2": m["final_relative_l2"],
                              "final_peak": m["peak"][-1], "seconds_per_step": m["seconds_per_step"]})
-            commands += ["pdesuite " + shlex.join(train), f"pdesuite validate {folder}"]
         rows.append({"method": f"INSR {size}", "unknowns": parameters, "seeds": per_seed})
         for name, scheme in BASELINES.items():
             rows.append({"method": f"{name} ({parameters} nodes)", "unknowns": parameters,

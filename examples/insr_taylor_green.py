@@ -32,22 +32,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
+from _runs import run, train_once
 
 from pdesuite.data.trajectories import load_trajectories
 from pdesuite.problems.taylor_green import CASES, TaylorGreen
 from pdesuite.solvers.fd.stable_fluids import StableFluids
-from pdesuite.training.trainer import build, record_command
 from pdesuite.validation.plots import plot_curves
 from pdesuite.validation.tables import markdown, mean_std, over_time
-
-
-def run(args: list[str]) -> None:
-    from pdesuite.cli import main
-
-    print("$ pdesuite " + shlex.join(args), flush=True)
-    if main(args) != 0:
-        raise SystemExit(f"pdesuite {' '.join(args)} failed")
+from pdesuite.validation.validate import load_trained
 
 
 def fd_divergence(u: np.ndarray, h: float) -> float:
@@ -80,17 +72,9 @@ def insr_run(folder: Path, data_path: Path, data, args, seed: int, commands: lis
     train = ["train", "insr-fluid", "--data", str(data_path), "-o", str(folder), "--profile", args.profile,
              "--seed", str(seed), "--device", "cpu", "-q"]
     train += ["--steps", str(args.iterations)] if args.iterations else []
-    record_command(folder, train)
-    if not (folder / "metrics.json").exists():
-        run(["train", "insr-fluid", "-o", str(folder), "--resume", "-q"] if (folder / "checkpoint.pt").exists()
-            else train)
-        run(["validate", str(folder), "-q"])
-    commands += ["pdesuite " + shlex.join(train), f"pdesuite validate {folder}"]
-    m = json.loads((folder / "metrics.json").read_text())
+    m = train_once(folder, train, commands)
     # the divergence by the same finite differences as the grid's (metrics.json has INSR's by autograd)
-    surrogate = build(json.loads((folder / "config.json").read_text()))
-    surrogate.load_state_dict(torch.load(folder / "best.pt", weights_only=False, map_location="cpu")["model"])
-    final = surrogate.predict_grid()[-1]
+    final = load_trained(folder)[0].predict_grid()[-1]
     h = float(data.grid["x"][1] - data.grid["x"][0])
     return {"relative_l2": m["relative_l2"], "final_relative_l2": m["final_relative_l2"],
             "per_time_relative_l2": m["per_time_relative_l2"], "kinetic_energy": m["kinetic_energy"],

@@ -13,6 +13,25 @@ from pdesuite.registry import EVALUATORS
 from pdesuite.validation.evaluation import Evaluation, TrainedRun
 
 
+def load_trained(run_dir: str | os.PathLike | RunFolder, config: dict | None = None):
+    """(surrogate, `TrainedRun`): the run's surrogate with its best weights (``best.pt``, else the last
+    checkpoint), in eval mode; ``config`` replaces the stored one (e.g. another reference file)."""
+    from pdesuite.training.trainer import build
+
+    folder = run_dir if isinstance(run_dir, RunFolder) else RunFolder(run_dir)
+    config = config or folder.read_config()
+    weights = folder.weights()
+    if not weights.is_file():
+        raise BadInput(f"{folder.path} has no weights yet (best.pt or checkpoint.pt)")
+    surrogate = build(config)
+    try:
+        state = torch.load(weights, weights_only=False, map_location=surrogate.device)
+        surrogate.load_state_dict(state["model"])
+    except Exception as exc:  # a truncated or foreign file: the user's to fix
+        raise BadInput(f"cannot load the weights {weights}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    return surrogate.eval(), TrainedRun(config, weights, state)
+
+
 def validate_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
                  output: str | os.PathLike | None = None, **options) -> Evaluation:
     """Evaluate a run's best weights (``best.pt``, else the last checkpoint) against its reference.
@@ -22,27 +41,16 @@ def validate_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = No
     go into ``output`` (default: the run folder). ``options`` are the evaluator's (``seed``,
     ``uncertainty_samples``, ...; None means its default).
     """
-    from pdesuite.training.trainer import build
-
     folder = RunFolder(run_dir)
     config = folder.read_config()
     other = None
     if data is not None and Path(data).resolve() != Path(config["data"]).resolve():
         other = describe_change(config, data)
         config["data"] = str(Path(data).resolve())
-    weights = folder.weights()
-    if not weights.is_file():
-        raise BadInput(f"{folder.path} has no weights yet (best.pt or checkpoint.pt)")
-    surrogate = build(config)
+    surrogate, run = load_trained(folder, config)
     evaluator = EVALUATORS.get(surrogate.evaluator)(**options)
-    try:
-        state = torch.load(weights, weights_only=False, map_location=surrogate.device)
-        surrogate.load_state_dict(state["model"])
-    except Exception as exc:  # a truncated or foreign file: the user's to fix
-        raise BadInput(f"cannot load the weights {weights}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-    surrogate.eval()
     output = Path(output) if output else folder.path
-    evaluation = evaluator.evaluate(surrogate, TrainedRun(config, weights, state), output)
+    evaluation = evaluator.evaluate(surrogate, run, output)
     if other is not None:
         evaluation.provenance["reference"] = {**evaluation.provenance.get("reference", {}), **other}
         evaluation.notes.append(other["note"])
