@@ -30,6 +30,13 @@ from pdesuite.solvers.fem.mesh import (
     unit_square,
     write_mesh,
 )
+from pdesuite.solvers.fem.monge_ampere import (
+    ConstantMonitor,
+    ExpressionMonitor,
+    HessianMonitor,
+    MeshTangled,
+    MongeAmpereMover,
+)
 from pdesuite.solvers.fem.navier_stokes import NavierStokesIPCS, NavierStokesSteady, force_coefficients
 from pdesuite.solvers.fem.poisson import PoissonSolver
 from pdesuite.solvers.fem.solution import FEMSolution, TimeSeries
@@ -37,6 +44,11 @@ from pdesuite.solvers.fem.unstructured import dfg_channel, unstructured_rectangl
 
 __all__ = [
     "AdvectionDiffusionSolver",
+    "ConstantMonitor",
+    "ExpressionMonitor",
+    "HessianMonitor",
+    "MeshTangled",
+    "MongeAmpereMover",
     "Domain",
     "FEMSolution",
     "HeatSolver",
