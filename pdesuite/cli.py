@@ -95,6 +95,9 @@ def cmd_inspect(args) -> int:
         ranges = ", ".join(f"{name} [{lo:.4g}, {hi:.4g}]" for name, (lo, hi) in info.get("per_field", {}).items())
         print(f"  /{split:16s} u {tuple(info['u_shape'])} {info['dtype']}, chunks {tuple(info['chunks'] or ())}, "
               f"{info['compression']}; {ranges}")
+        if "mesh" in info:  # the split's own mesh
+            print(f"  {'':17s} its mesh: {info['mesh']['points'][0]} nodes, {info['mesh']['cells'][0]} "
+                  f"{info['mesh']['cell_type']} cells")
     return 0
 
 

@@ -94,6 +94,7 @@ DATASETS = Registry(
     [
         "pdesuite.recipes.poisson_random",
         "pdesuite.recipes.helmholtz_bumps",
+        "pdesuite.recipes.um2n_helmholtz",
         "pdesuite.recipes.heat_random",
         "pdesuite.recipes.cylinder_flow",
         "pdesuite.recipes.ks",

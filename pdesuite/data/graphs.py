@@ -10,7 +10,12 @@ of sample i has:
   simplices each pair of a cell's vertices, for quadrilaterals the four sides), sorted and unique;
 * ``boundary`` (n_nodes,) bool: nodes on a boundary facet, a facet (cell side: an edge in 2D, a
   triangle of a tetrahedron in 3D) that belongs to exactly one cell;
-* ``cells`` (n_cells, nodes_per_cell), ``params`` (1, n_params) and ``index``.
+* ``cells`` (n_cells, nodes_per_cell), ``params`` (1, n_params) and ``index``;
+* any per-sample extra named in ``extras`` (e.g. a moved-mesh dataset's ``monitor`` and ``moved``),
+  as a float32 tensor of the sample's shape.
+
+A split may carry its own mesh (``/{split}/mesh/points`` and ``cells``) where the splits' meshes
+differ (UM2N trains on one mesh and tests on another); it takes the place of ``/mesh``.
 
 torch_geometric is imported here only. Use `mesh_graph` for the geometry alone, `load_graphs` for a
 split's samples.
@@ -69,19 +74,21 @@ def _pyg():
     return torch, Data
 
 
-def mesh_graph(path: str | os.PathLike):
-    """The mesh of a dataset file as a graph without fields (``pos``, ``edge_index``, ``boundary``, ``cells``)."""
+def mesh_graph(path: str | os.PathLike, split: str | None = None):
+    """The mesh of a dataset file (of ``split`` where it has its own) as a graph without fields
+    (``pos``, ``edge_index``, ``boundary``, ``cells``)."""
     torch, Data = _pyg()
-    points, cells, cell_type = _mesh(path)
+    points, cells, cell_type = read_mesh(path, split)
     edge_index, boundary = mesh_topology(cells, cell_type, len(points))
     return Data(pos=torch.as_tensor(points, dtype=torch.float32), edge_index=torch.as_tensor(edge_index),
                 boundary=torch.as_tensor(boundary), cells=torch.as_tensor(cells), num_nodes=len(points))
 
 
-def load_graphs(path: str | os.PathLike, split: str, indices: list[int] | None = None) -> list:
+def load_graphs(path: str | os.PathLike, split: str, indices: list[int] | None = None,
+                extras: tuple[str, ...] = ()) -> list:
     """The samples of ``split`` (all, or ``indices``) as graphs (see the module docstring)."""
     torch, Data = _pyg()
-    base = mesh_graph(path)
+    base = mesh_graph(path, split)
     meta = open_dataset(path)
     with open_h5(path) as f:
         if split not in f:
@@ -92,20 +99,31 @@ def load_graphs(path: str | os.PathLike, split: str, indices: list[int] | None =
         if any(not 0 <= i < n for i in chosen):
             raise BadInput(f"sample indices out of range: {split} of {path} has {n} samples")
         names = json_attr(group["params"].attrs, "names", [])
+        missing = [name for name in extras if name not in group]
+        if missing:
+            raise BadInput(f"{path}: split {split} has no {', '.join(missing)} (a dataset of another kind?)")
         graphs = []
         for i in chosen:
             u = np.asarray(group["u"][i], dtype=np.float32)  # (n_t, n_nodes, n_fields)
             if u.ndim != 3 or u.shape[1] != base.num_nodes:
                 raise BadInput(f"{path}: u of shape {u.shape} is not (n_t, {base.num_nodes} nodes, n_fields)")
-            graphs.append(Data(pos=base.pos, edge_index=base.edge_index, boundary=base.boundary, cells=base.cells,
-                               x=torch.as_tensor(u.transpose(1, 0, 2).reshape(base.num_nodes, -1)),
-                               params=torch.as_tensor(group["params"][i], dtype=torch.float64)[None],
-                               param_names=list(names), index=i, num_nodes=base.num_nodes))
+            graph = Data(pos=base.pos, edge_index=base.edge_index, boundary=base.boundary, cells=base.cells,
+                         x=torch.as_tensor(u.transpose(1, 0, 2).reshape(base.num_nodes, -1)),
+                         params=torch.as_tensor(group["params"][i], dtype=torch.float64)[None],
+                         param_names=list(names), index=i, num_nodes=base.num_nodes)
+            for name in extras:
+                graph[name] = torch.as_tensor(np.asarray(group[name][i], dtype=np.float32))
+            graphs.append(graph)
     return graphs
 
 
-def _mesh(path) -> tuple[np.ndarray, np.ndarray, str]:
+def read_mesh(path, split: str | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+    """(points, cells, cell type) of the file's mesh: ``/{split}/mesh`` where that split has its own."""
     with open_h5(path) as f:
-        if "mesh" not in f:
+        where = f"{split}/mesh" if split is not None and split in f and "mesh" in f[split] else "mesh"
+        if where not in f:
+            if any(s in f and "mesh" in f[s] for s in ("train", "valid", "test")):
+                raise BadInput(f"{path} stores one mesh per split: name the split")
             raise BadInput(f"{path} holds grid data, not a mesh (load it with pdesuite.data.trajectories)")
-        return f["mesh/points"][()], f["mesh/cells"][()], str(json_attr(f["mesh/cells"].attrs, "cell_type", "?"))
+        mesh = f[where]
+        return mesh["points"][()], mesh["cells"][()], str(json_attr(mesh["cells"].attrs, "cell_type", "?"))

@@ -33,7 +33,7 @@ def plot_sample(path: str | os.PathLike, output: str | os.PathLike, split: str |
         raise BadInput(f"unknown field {field!r} (fields: {', '.join(fields)})")
     chosen = [field] if field else fields
     u = arrays["u"][index]
-    coords = data.coordinates()
+    coords = data.coordinates(split)
     t = arrays["t"][index] if "t" in arrays and arrays["t"].ndim == 2 else coords.get("t")
     x = arrays["x"][index] if "x" in arrays and arrays["x"].ndim == 2 else coords.get("x")
     title = f"{data.name} · {split}[{index}]"

@@ -85,7 +85,7 @@ class DatasetFile:
             if split not in f:
                 raise BadInput(f"{self.path} has no split {split!r} (has: {[s for s in SPLITS if s in f]})")
             group = f[split]
-            out = {key: group[key][()] for key in group}
+            out = {key: group[key][()] for key in group if isinstance(group[key], h5py.Dataset)}
             out["param_names"] = json_attr(group["params"].attrs, "names", [])
         return out
 
@@ -94,13 +94,14 @@ class DatasetFile:
         with h5py.File(self.path, "r") as f:
             return tuple(f[name].shape) if name in f else None
 
-    def coordinates(self) -> dict[str, np.ndarray]:
-        """Root coordinates present: t, x, y, z and mesh points/cells."""
+    def coordinates(self, split: str | None = None) -> dict[str, np.ndarray]:
+        """Root coordinates present: t, x, y, z and mesh points/cells (``split``'s own mesh where it has one)."""
         out = {}
         with h5py.File(self.path, "r") as f:
             for key in ("t", "x", "y", "z", "mesh/points", "mesh/cells"):
-                if key in f:
-                    out[key.replace("mesh/", "mesh_")] = f[key][()]
+                where = f"{split}/{key}" if split and key.startswith("mesh/") and f"{split}/{key}" in f else key
+                if where in f:
+                    out[key.replace("mesh/", "mesh_")] = f[where][()]
         return out
 
 

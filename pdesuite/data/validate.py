@@ -47,15 +47,22 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
             if "t" not in f:
                 fail("missing /t")
 
-            has_mesh = "mesh" in f
-            if has_mesh:
-                if "points" not in f["mesh"] or "cells" not in f["mesh"]:
-                    fail("/mesh needs 'points' and 'cells'")
-                n_nodes = f["mesh/points"].shape[0]
-                cells = f["mesh/cells"][()]
-                if cells.size and (cells.min() < 0 or cells.max() >= n_nodes):
-                    fail("/mesh/cells index nodes outside /mesh/points")
             splits = [s for s in SPLITS if s in f]
+            # a mesh at the root, or per split (/{split}/mesh) where the splits' meshes differ
+            meshes = {s: f[s]["mesh"] if "mesh" in f[s] else f["mesh"] if "mesh" in f else None for s in splits}
+            has_mesh = any(mesh is not None for mesh in meshes.values()) or "mesh" in f
+            for where, mesh in [("/mesh", f["mesh"] if "mesh" in f else None)] + [
+                    (f"/{s}/mesh", f[s]["mesh"]) for s in splits if "mesh" in f[s]]:
+                if mesh is None:
+                    continue
+                if "points" not in mesh or "cells" not in mesh:
+                    fail(f"{where} needs 'points' and 'cells'")
+                n_nodes = mesh["points"].shape[0]
+                cells = mesh["cells"][()]
+                if cells.size and (cells.min() < 0 or cells.max() >= n_nodes):
+                    fail(f"{where}/cells index nodes outside {where}/points")
+            if has_mesh and any(mesh is None for mesh in meshes.values()):
+                fail(f"split(s) {[s for s, m in meshes.items() if m is None]} have no mesh (/mesh or /SPLIT/mesh)")
             if not splits:
                 fail("no split group (train, valid or test)")
 
@@ -70,7 +77,7 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
                 # per-sample coordinates (e.g. KS): /{split}/t is (n, n_t)
                 t_len = group["t"].shape[-1] if "t" in group else f["t"].shape[0]
                 if has_mesh:
-                    expected = (n, t_len, f["mesh/points"].shape[0], len(fields))
+                    expected = (n, t_len, meshes[split]["points"].shape[0], len(fields))
                 else:  # grid axes at the root, or per sample inside the split (e.g. KS's x)
                     grid_axes = [a for a in ("x", "y", "z") if a in group or a in f]
                     lengths = [group[a].shape[-1] if a in group else f[a].shape[0] for a in grid_axes]
@@ -96,8 +103,14 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
                 summary["splits"][split] = info
             summary["coordinates"] = {key: list(f[key].shape) for key in ("t", "x", "y", "z") if key in f}
             if has_mesh:
-                summary["mesh"] = {"points": list(f["mesh/points"].shape), "cells": list(f["mesh/cells"].shape),
-                                   "cell_type": json_attr(f["mesh/cells"].attrs, "cell_type", "?")}
+                def describe(mesh):
+                    return {"points": list(mesh["points"].shape), "cells": list(mesh["cells"].shape),
+                            "cell_type": json_attr(mesh["cells"].attrs, "cell_type", "?")}
+                if "mesh" in f:
+                    summary["mesh"] = describe(f["mesh"])
+                for s, mesh in meshes.items():
+                    if mesh is not None and mesh.name != "/mesh":
+                        summary["splits"][s]["mesh"] = describe(mesh)
             return summary
         except (OSError, KeyError, RuntimeError) as exc:  # truncated data inside a readable header
             fail(f"unreadable content ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})")

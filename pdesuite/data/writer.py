@@ -147,11 +147,12 @@ class DatasetWriter:
                      extras: dict[str, tuple[tuple[int, ...], object]] | None = None) -> None:
         """Make ``/{split}/u`` (n_samples, *sample_shape), ``params`` and optional extra arrays.
 
-        Extras map name -> (per-sample shape, dtype). Existing groups (resume) are kept.
+        Extras map name -> (per-sample shape, dtype). Existing splits (resume) are kept; the group
+        itself may exist already, holding the split's own mesh.
         """
-        if split in self.file:
+        group = self.file.require_group(split)
+        if "u" in group:
             return
-        group = self.file.create_group(split)
         chunk = (1, *sample_shape)
         group.create_dataset("u", shape=(n_samples, *sample_shape), dtype=dtype, chunks=chunk, **COMPRESSION)
         params = group.create_dataset("params", shape=(n_samples, len(param_names)), dtype=np.float64)

@@ -25,6 +25,8 @@ from pdesuite.solvers.fem.helmholtz import HelmholtzSolver, ReactionDiffusionSol
 from pdesuite.solvers.fem.hyperelastic import HyperelasticSolver
 from pdesuite.solvers.fem.mesh import (
     Domain,
+    from_arrays,
+    input_order,
     read_mesh,
     rectangle,
     unit_square,
@@ -61,6 +63,8 @@ __all__ = [
     "TimeSeries",
     "dfg_channel",
     "force_coefficients",
+    "from_arrays",
+    "input_order",
     "read_mesh",
     "rectangle",
     "unit_square",

@@ -102,6 +102,30 @@ def rectangle(
                                      "n": [int(n[0]), int(n[1])], "cell": cell})
 
 
+def from_arrays(points: np.ndarray, cells: np.ndarray, description: dict | None = None) -> Domain:
+    """A serial (MPI.COMM_SELF) triangle mesh from ``points`` (n, 2) and ``cells`` (n_cells, 3), e.g.
+    a dataset's mesh or a moved copy of it. dolfinx may renumber the nodes: ``Domain.input_order``
+    gives, for each geometry node, its row in ``points``."""
+    import basix.ufl
+    import ufl
+
+    points, cells = np.asarray(points, dtype=np.float64), np.asarray(cells, dtype=np.int64)
+    if points.ndim != 2 or points.shape[1] != 2 or cells.ndim != 2 or cells.shape[1] != 3:
+        raise BadInput(f"a triangle mesh needs points (n, 2) and cells (n_cells, 3), got {points.shape}, {cells.shape}")
+    if cells.size and (cells.min() < 0 or cells.max() >= len(points)):
+        raise BadInput("cells index nodes outside the points")
+    element = ufl.Mesh(basix.ufl.element("Lagrange", "triangle", 1, shape=(2,)))
+    mesh = dolfinx.mesh.create_mesh(MPI.COMM_SELF, cells, element, points)
+    domain = Domain(mesh, description=dict(description or {"kind": "arrays"}))
+    domain.description["num_vertices"] = len(points)
+    return domain
+
+
+def input_order(domain: Domain) -> np.ndarray:
+    """For each geometry node of a mesh made by `from_arrays`, its row in the input points."""
+    return np.asarray(domain.mesh.geometry.input_global_indices, dtype=np.int64)
+
+
 def unit_square(n: int, cell: str = "triangle", comm: MPI.Comm = MPI.COMM_WORLD) -> Domain:
     """Structured mesh of [0, 1]² with n × n cells (triangles: 2 n² of them)."""
     _check_resolution(n)

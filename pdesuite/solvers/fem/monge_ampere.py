@@ -252,6 +252,7 @@ class MoveResult:
     Attributes:
         points: (n_nodes, 2) physical coordinates of the process-local geometry nodes (ghosts included).
         monitor: (n_nodes,) the monitor at the nodes of the moved mesh.
+        initial_monitor: (n_nodes,) the monitor on the mesh before the move (a mesh mover's input).
         iterations: Relaxation iterations until the residual fell below rtol (0: already optimal).
         residuals: The relative residual at every iteration.
         seconds: Wall time of the move.
@@ -261,6 +262,7 @@ class MoveResult:
 
     points: np.ndarray
     monitor: np.ndarray
+    initial_monitor: np.ndarray
     iterations: int
     residuals: np.ndarray
     seconds: float
@@ -452,6 +454,8 @@ class MongeAmpereMover:
                 points = self.physical_points()
                 max_tangled = max(max_tangled, self.tangled_cells(points))
                 self._evaluate_monitor(points)
+                if iteration == 0:
+                    initial_monitor = self.m.x.array[self._node_dof].copy()
                 theta = comm.allreduce(dolfinx.fem.assemble_scalar(self._theta_form), op=MPI.SUM) / self._volume
                 self.theta.value = theta
                 residual = self._vector_norm(self._residual_form) / self._vector_norm(self._norm_form)
@@ -484,7 +488,7 @@ class MongeAmpereMover:
                               f"(after {iteration} iterations); nothing was moved")
         self._set_geometry(points)
         monitor = self.m.x.array[self._node_dof].copy()
-        return MoveResult(points=points.copy(), monitor=monitor, iterations=iteration,
+        return MoveResult(points=points.copy(), monitor=monitor, initial_monitor=initial_monitor, iterations=iteration,
                           residuals=np.asarray(residuals), seconds=time.perf_counter() - start,
                           tangled=0, max_tangled=max_tangled,
                           info={"rtol": self.rtol, "maxiter": self.maxiter, "dtol": self.dtol,

@@ -67,8 +67,12 @@ class _Options:
             self._gmsh.option.setNumber(name, value)
 
 
+#: gmsh's 2D meshing algorithms by name (``Mesh.Algorithm``); UM2N's "mesh types" are these numbers.
+ALGORITHMS = {"meshadapt": 1, "automatic": 2, "delaunay": 5, "frontal-delaunay": 6}
+
+
 @contextmanager
-def _gmsh_model(name: str) -> Iterator:
+def _gmsh_model(name: str, algorithm: int = ALGORITHM) -> Iterator:
     """A fresh gmsh model with quiet, reproducible settings.
 
     Yields ``(gmsh, options)``. gmsh is finalized afterwards if it was started here; otherwise the
@@ -82,7 +86,7 @@ def _gmsh_model(name: str) -> Iterator:
     try:
         options.set("General.Terminal", 0)
         options.set("Mesh.RandomSeed", RANDOM_SEED)
-        options.set("Mesh.Algorithm", ALGORITHM)
+        options.set("Mesh.Algorithm", algorithm)
         gmsh.model.add(name)
         try:
             yield gmsh, options
@@ -134,6 +138,7 @@ def unstructured_rectangle(
     p1: tuple[float, float] = (1.0, 1.0),
     comm: MPI.Comm = MPI.COMM_WORLD,
     msh_path: str | os.PathLike | None = None,
+    algorithm: str = "frontal-delaunay",
 ) -> Domain:
     """Unstructured triangle mesh of the rectangle [p0, p1] with target cell size ``h``.
 
@@ -143,14 +148,19 @@ def unstructured_rectangle(
         p1: Upper-right corner.
         comm: Communicator the mesh is distributed over (gmsh runs on its rank 0).
         msh_path: If given, also write the gmsh mesh there (``.msh``, format 4.1).
+        algorithm: gmsh's 2D algorithm, one of `ALGORITHMS` (default Frontal-Delaunay): the same
+            size gives differently shaped meshes (UM2N tests on meshes of other algorithms).
 
     Returns:
         A Domain with facet markers "left", "right", "bottom", "top".
 
     Raises:
-        BadInput: h <= 0, h larger than the shorter side, too many cells, or p1 <= p0.
+        BadInput: h <= 0, h larger than the shorter side, too many cells, p1 <= p0, or an unknown
+            algorithm.
     """
     h = _positive(h, "mesh size h")
+    if algorithm not in ALGORITHMS:
+        raise BadInput(f"unknown gmsh algorithm {algorithm!r} (known: {', '.join(ALGORITHMS)})")
     (x0, y0), (x1, y1) = (float(v) for v in p0), (float(v) for v in p1)
     width, height = x1 - x0, y1 - y0
     if not (width > 0 and height > 0):
@@ -161,8 +171,9 @@ def unstructured_rectangle(
         raise BadInput(f"mesh size h={h} would give more than {MAX_CELLS} cells")
 
     description = {"kind": "unstructured_rectangle", "h": h, "p0": [x0, y0], "p1": [x1, y1],
-                   "algorithm": ALGORITHM, "random_seed": RANDOM_SEED, "msh_path": None}
-    with _gmsh_model("rectangle") as (gmsh, options):
+                   "algorithm": ALGORITHMS[algorithm], "algorithm_name": algorithm, "random_seed": RANDOM_SEED,
+                   "msh_path": None}
+    with _gmsh_model("rectangle", ALGORITHMS[algorithm]) as (gmsh, options):
         if comm.rank == 0:
             occ = gmsh.model.occ
             surface = occ.addRectangle(x0, y0, 0.0, width, height)
