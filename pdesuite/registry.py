@@ -121,6 +121,7 @@ SURROGATES = Registry(
         "pdesuite.surrogates.insr",
         "pdesuite.surrogates.insr_fluid",
         "pdesuite.surrogates.insr_elastic",
+        "pdesuite.surrogates.um2n",
     ],
 )
 SAMPLERS = Registry(
@@ -142,7 +143,7 @@ SAMPLERS = Registry(
 
 PLANS = Registry("optimisation plan", ["pdesuite.training.plans"])
 EVALUATORS = Registry("evaluator", ["pdesuite.validation.field", "pdesuite.validation.rollout",
-                                    "pdesuite.validation.time_stepping"])
+                                    "pdesuite.validation.time_stepping", "pdesuite.validation.mesh_movement"])
 
 ALL = {"problems": PROBLEMS, "datasets": DATASETS, "surrogates": SURROGATES, "samplers": SAMPLERS, "plans": PLANS,
        "evaluators": EVALUATORS}

@@ -29,3 +29,16 @@ def tiny_ks(tmp_path_factory):
         "train": "6", "valid": "2", "test": "2", "nx": "64", "batch": "10", "t_end_train": "40", "nt_train": "200",
         "keep_train": "40", "t_end_eval": "40", "nt_eval": "200", "keep_eval": "80"})
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_moved(tmp_path_factory):
+    """A tiny `um2n-helmholtz` file (needs dolfinx): 3 train and 1 valid sample on a gmsh mesh of size
+    0.1, 2 test samples on a structured 12 × 12 mesh, every mesh moved by Monge-Ampère."""
+    pytest.importorskip("pdesuite.solvers.fem", reason="needs dolfinx")
+    from pdesuite.recipes.generate import generate
+
+    path = tmp_path_factory.mktemp("um2n") / "tiny-moved.h5"
+    return generate("um2n-helmholtz", path, seed=2, progress=False, overrides={
+        "train": "3", "valid": "1", "test": "2", "mesh_size": "0.1", "test_mesh": "structured",
+        "test_mesh_size": "0.0834"})

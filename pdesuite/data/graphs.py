@@ -127,3 +127,45 @@ def read_mesh(path, split: str | None = None) -> tuple[np.ndarray, np.ndarray, s
             raise BadInput(f"{path} holds grid data, not a mesh (load it with pdesuite.data.trajectories)")
         mesh = f[where]
         return mesh["points"][()], mesh["cells"][()], str(json_attr(mesh["cells"].attrs, "cell_type", "?"))
+
+
+def sliding_constraints(points: np.ndarray, boundary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which coordinates of each node a mesh mover may change, and the box it must stay in.
+
+    As `pdesuite.solvers.fem.MongeAmpereMover`: a boundary node on a vertical side of the bounding
+    box keeps its x, on a horizontal side its y (corners keep both), any other boundary node (a curved
+    part) keeps both. Returns ``free`` (n, 2) in {0, 1}, ``lower`` and ``upper`` (n, 2): the box.
+    """
+    points = np.asarray(points, dtype=np.float64)[:, :2]
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    tol = 1e-10 * float(np.max(hi - lo))
+    on_side = (np.abs(points - lo) < tol) | (np.abs(points - hi) < tol)  # (n, 2): on an x- or y-side
+    free = np.ones_like(points)
+    free[boundary & on_side[:, 0], 0] = 0.0
+    free[boundary & on_side[:, 1], 1] = 0.0
+    curved = boundary & ~on_side.any(axis=1)
+    free[curved] = 0.0
+    return free, np.broadcast_to(lo, points.shape).copy(), np.broadcast_to(hi, points.shape).copy()
+
+
+def mover_graph(points: np.ndarray, cells: np.ndarray, monitor: np.ndarray, target: np.ndarray | None = None,
+                cell_type: str = "triangle"):
+    """The input graph of a mesh-movement network (`pdesuite.nn.um2n.UM2N`): ``pos`` (n, 2), ``monitor``
+    (n, 1), ``boundary`` (n,), ``free``/``lower``/``upper`` (n, 2) (see `sliding_constraints`),
+    ``edge_index``, ``cells``, and the target coordinates ``moved`` (n, 2) when given."""
+    torch, Data = _pyg()
+    points = np.asarray(points, dtype=np.float64)[:, :2]
+    monitor = np.asarray(monitor, dtype=np.float64).reshape(-1)
+    if monitor.shape[0] != points.shape[0]:
+        raise BadInput(f"the monitor has {monitor.shape[0]} values for a mesh of {points.shape[0]} nodes")
+    edge_index, boundary = mesh_topology(cells, cell_type, len(points))
+    free, lower, upper = sliding_constraints(points, boundary)
+    f32 = torch.float32
+    graph = Data(pos=torch.as_tensor(points, dtype=f32), monitor=torch.as_tensor(monitor[:, None], dtype=f32),
+                 boundary=torch.as_tensor(boundary), free=torch.as_tensor(free, dtype=f32),
+                 lower=torch.as_tensor(lower, dtype=f32), upper=torch.as_tensor(upper, dtype=f32),
+                 edge_index=torch.as_tensor(edge_index), cells=torch.as_tensor(np.asarray(cells, dtype=np.int64)),
+                 num_nodes=len(points))
+    if target is not None:
+        graph.moved = torch.as_tensor(np.asarray(target, dtype=np.float64)[:, :2], dtype=f32)
+    return graph

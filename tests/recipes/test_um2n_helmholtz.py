@@ -11,18 +11,13 @@ pytest.importorskip("pdesuite.solvers.fem", reason="needs dolfinx")
 from pdesuite.data import open_dataset, validate_dataset  # noqa: E402
 from pdesuite.data.graphs import load_graphs  # noqa: E402
 from pdesuite.errors import BadInput  # noqa: E402
-from pdesuite.recipes.generate import generate  # noqa: E402
 from pdesuite.recipes.um2n_helmholtz import solve_bumps  # noqa: E402
 from pdesuite.solvers.mesh_quality import count_inverted  # noqa: E402
 
-SMALL = {"train": "3", "valid": "1", "test": "2", "mesh_size": "0.1", "test_mesh": "structured",
-         "test_mesh_size": "0.0834"}
 
-
-@pytest.fixture(scope="module")
-def moved(tmp_path_factory):
-    path = tmp_path_factory.mktemp("um2n") / "moved.h5"
-    return generate("um2n-helmholtz", path, seed=2, progress=False, overrides=SMALL)
+@pytest.fixture
+def moved(tiny_moved):
+    return tiny_moved
 
 
 def test_each_split_has_its_mesh_and_the_file_validates(moved):
