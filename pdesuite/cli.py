@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from pdesuite.errors import BadInput, Interrupted, MissingDependency, SolverError
@@ -292,7 +293,8 @@ def _sigterm(signum, frame):  # noqa: ARG001
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _sigterm)
+    if threading.current_thread() is threading.main_thread():  # a script may call main() from worker threads
+        signal.signal(signal.SIGTERM, _sigterm)
     try:
         args = build_parser().parse_args(argv)
         if not getattr(args, "func", None):

@@ -25,6 +25,10 @@ the fallback), so whatever finished is validated and kept.
    sagging hyperelastic beam. Its reference needs dolfinx, which the device lacks: it is made beforehand
    (`pdesuite generate hyperelastic --profile gpu -o CARRY/hyperelastic.h5`, ~1 min on a CPU, 0.3 MB) and
    handed over with ``--carried CARRY``; without it that run is skipped.
+7. ``um2n``: UM2N's paper-size network (`gpu` profile) trained on Monge-Ampère meshes. They need dolfinx:
+   made beforehand (`pdesuite generate um2n-helmholtz --profile gpu -o CARRY/um2n-helmholtz.h5`, ~7 min
+   on one CPU core, ~15 MB) and carried in; its weights come back (``um2n-best.weights``) so the FEM error
+   reduction can be computed where dolfinx is.
 
 ``--carried DIR``: datasets made elsewhere, ``DIR/<name>.h5``, used instead of generating them.
 
@@ -93,6 +97,7 @@ class Sizes:
     insr: tuple[list[str], list[str]]       # (`generate advection` options, `train insr` options)
     insr_fluid: tuple[list[str], list[str]]  # (`generate taylor-green` options, `train insr-fluid` options)
     insr_elastic: tuple[list[str], list[str]]  # (`generate hyperelastic` options, `train insr-elastic` options)
+    um2n: tuple[list[str], list[str]]       # (`generate um2n-helmholtz` options, `train um2n` options)
 
 
 GPU_SIZES = Sizes(
@@ -116,6 +121,7 @@ GPU_SIZES = Sizes(
     insr=(["--profile", "gpu"], []),
     insr_fluid=(["--profile", "gpu"], []),
     insr_elastic=(["--profile", "gpu"], []),
+    um2n=(["--profile", "gpu"], []),
 )
 
 SMOKE_SIZES = Sizes(
@@ -143,6 +149,10 @@ SMOKE_SIZES = Sizes(
     insr_fluid=(["--set", "steps=2", "--set", "n=16"], ["--set", "stage_steps=5", "--set", "n_points=64"]),
     insr_elastic=(["--set", "steps=2", "--set", "resolution=8", "--set", "h=0.25"],
                   ["--set", "stage_steps=3", "--set", "n_points=64", "--set", "energy_points=10"]),
+    um2n=(["--set", "train=3", "--set", "valid=1", "--set", "test=2", "--set", "mesh_size=0.1", "--set",
+           "test_mesh=structured", "--set", "test_mesh_size=0.0834"],
+          ["--set", "size=small", "--set", "val_every=2", "--set", "val_samples=1", "--set", "log_every=1",
+           "--set", "checkpoint_every=2", "--steps", "4"]),
 )
 
 
@@ -507,6 +517,33 @@ def stage_insr(run: Run, until: float) -> dict:
             **({"reason": f"no data for {', '.join(skipped)} (see --carried)"} if skipped else {})}
 
 
+def stage_um2n(run: Run, until: float) -> dict:
+    """UM2N (gpu profile: the paper-size network) on Monge-Ampère meshes made on a CPU with dolfinx and
+    carried in (`pdesuite generate um2n-helmholtz --profile gpu -o CARRY/um2n-helmholtz.h5`)."""
+    if not ((run.carried is not None and (run.carried / "um2n-helmholtz.h5").is_file())
+            or importlib.util.find_spec("dolfinx")):
+        return {"status": "skipped",
+                "reason": "no um2n-helmholtz.h5 carried in (its meshes need dolfinx; see --carried)"}
+    data = generate(run, "um2n-helmholtz", "um2n-helmholtz", run.sizes.um2n[0], until)
+    if data is None:
+        return {"status": "failed", "reason": "generating the um2n-helmholtz data failed"}
+    folder = run.work / "runs" / "um2n"
+    runs = {"um2n": run.pdesuite("train", "um2n", "--data", str(data), "-o", str(folder), "--profile", "gpu",
+                                 "--seed", "0", "--device", run.device, "-q", *run.sizes.um2n[1])}
+    results = train_and_validate(run, runs, until, validate_reserve=40 if run.device != "cpu" else 10)
+    entry = results["um2n"]
+    metrics = entry.get("metrics") or {}
+    if (folder / "best.pt").is_file():  # small (7 MB at paper size): brought back so the FEM error
+        shutil.copy2(folder / "best.pt", folder / "um2n-best.weights")  # reduction can be computed with dolfinx
+    table = [{"steps": entry.get("steps"), "steps_per_second": entry.get("steps_per_second"),
+              "parameters": metrics.get("parameters"), "displacement_error": metrics.get("displacement_error"),
+              "failed": metrics.get("failed"), "samples": metrics.get("samples"), "nodes": metrics.get("nodes"),
+              "network_ms_gpu": 1e3 * metrics["network_seconds_gpu"] if metrics.get("network_seconds_gpu") else None,
+              "network_ms_cpu": 1e3 * metrics["network_seconds"] if metrics.get("network_seconds") else None,
+              "er_ma": metrics.get("er_ma"), "er_network": metrics.get("er_network")}]
+    return {"status": "done" if metrics else "partial", "runs": results, "table": table}
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
@@ -516,12 +553,13 @@ class Stage:
 
 
 STAGES = (
-    Stage("refiner", "PDE-Refiner vs MSE U-Net on KS (gpu profiles)", 0.62, stage_refiner),
+    Stage("refiner", "PDE-Refiner vs MSE U-Net on KS (gpu profiles)", 0.56, stage_refiner),
     Stage("ks-generation", "KS generation: torch on the GPU vs numpy on the CPU", 0.05, stage_ks_generation),
     Stage("pig-suite", "PIG on the PIG suite (gpu profile)", 0.13, stage_pig),
     Stage("convection", "PINN and LPINN on convection c = 30 (gpu profiles)", 0.07, stage_convection),
     Stage("throughput", "steps/s: float32, TF32, bfloat16, torch.compile", 0.07, stage_throughput),
     Stage("insr", "INSR on 1D advection and the Taylor-Green vortex (gpu profiles)", 0.07, stage_insr),
+    Stage("um2n", "UM2N mesh mover on carried Monge-Ampère meshes (gpu profile)", 0.06, stage_um2n),
 )
 
 
@@ -638,6 +676,15 @@ def write_summary(run: Run) -> None:
             lines += [f"| {r['case']} | {r['steps_done']} of {r['steps']} | {_fmt(r['relative_l2'])} | "
                       f"{_fmt(r['final_peak'])} | {_fmt(r['final_energy_ratio'])} {r['energy'] or ''} | "
                       f"{_fmt(r['seconds_per_step'])} |" for r in result["table"]]
+        elif stage.name == "um2n" and result.get("table"):
+            lines += ["| steps | steps/s | parameters | test meshes (nodes) | displacement error | tangled | "
+                      "network ms GPU / CPU | ER MA / network |", "|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {r['steps']} | {_fmt(r['steps_per_second'])} | {r['parameters']} | {r['samples']} "
+                      f"({r['nodes']}) | {_fmt(r['displacement_error'])} | {r['failed']} | "
+                      f"{_fmt(r['network_ms_gpu'])} / {_fmt(r['network_ms_cpu'])} | {_fmt(r['er_ma'])} / "
+                      f"{_fmt(r['er_network'])} |" for r in result["table"]]
+            lines += ["", "ER of the network needs dolfinx: run `pdesuite validate` on the run folder from "
+                          "results.tar.gz (its weights are there as um2n-best.weights; rename to best.pt)."]
         elif stage.name == "throughput" and result.get("results"):
             lines += ["| network | mode | steps/s | vs float32 | first 10 steps (s) |", "|---|---|---|---|---|"]
             for name, r in result["results"].items():

@@ -86,6 +86,7 @@ PROBLEMS = Registry(
         "pdesuite.problems.smoke",
         "pdesuite.problems.chromatography",
         "pdesuite.problems.taylor_green",
+        "pdesuite.problems.swirl",
         "pdesuite.problems.hyperelastic",
     ],
 )

@@ -7,6 +7,7 @@ PINN/LPINN, the throughput probe, the summary and the archive), so the script wo
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -36,12 +37,13 @@ def brought_back(out: Path) -> list[Path]:
     return files
 
 
-def test_smoke_runs_every_stage(tmp_path):
+def test_smoke_runs_every_stage(tmp_path, tiny_moved):
     out = tmp_path / "out"
     carried = tmp_path / "carried"  # what a session makes with dolfinx before lending the device the run
     carried.mkdir()
     generate("hyperelastic", carried / "hyperelastic.h5", progress=False,
              overrides={"steps": "2", "resolution": "8", "h": "0.25"})
+    shutil.copy(tiny_moved, carried / "um2n-helmholtz.h5")
     result = run_script("--smoke", "-o", out, "--work", tmp_path / "work", "--budget", "400",  # a loaded machine
                         "--carried", carried)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -51,7 +53,7 @@ def test_smoke_runs_every_stage(tmp_path):
     stages = summary["stages"]
     assert {name: stage["status"] for name, stage in stages.items()} == {
         "refiner": "done", "ks-generation": "done", "pig-suite": "done", "convection": "done", "throughput": "done",
-        "insr": "done"}
+        "insr": "done", "um2n": "done"}
     refiner = stages["refiner"]
     assert 2 <= refiner["steps"] <= 8  # sized by the probe, capped at the smoke size
     assert all(rate > 0 for rate in refiner["probe_steps_per_second_side_by_side"].values())
@@ -72,12 +74,16 @@ def test_smoke_runs_every_stage(tmp_path):
     assert insr["insr-taylor-green"]["energy"] == "kinetic_energy" and insr["insr-hyperelastic"]["steps_done"] == 2
     assert insr["insr-hyperelastic"]["energy"] == "elastic_energy"
     assert f"--data {carried / 'hyperelastic.h5'}" in stages["insr"]["runs"]["insr-hyperelastic"]["train"]["command"]
+    um2n = stages["um2n"]["table"][0]
+    assert um2n["steps"] == 4 and 0 < um2n["displacement_error"] and um2n["failed"] is not None
+    assert f"--data {carried / 'um2n-helmholtz.h5'}" in stages["um2n"]["runs"]["um2n"]["train"]["command"]
     assert summary["machine"]["torch"] and summary["device"] == "cpu"
     text = (out / "summary.md").read_text()
     assert "PDE-Refiner / MSE high-correlation time" in text and "| pig-helmholtz |" in text
     with tarfile.open(out / "results.tar.gz") as tar:
         names = tar.getnames()
     assert "runs/pde-refiner-s0/metrics.json" in names and "logs/train-unet-mse-s0.log" in names
+    assert "runs/um2n/um2n-best.weights" in names
     assert not any(name.endswith((".pt", ".h5")) for name in names)
 
 

@@ -64,7 +64,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
-from torch_geometric.utils import add_remaining_self_loops, remove_self_loops, scatter, softmax
+from torch_geometric.utils import add_remaining_self_loops, remove_self_loops, scatter, softmax, to_dense_batch
 
 from pdesuite.errors import BadInput
 
@@ -139,6 +139,38 @@ class GraphTransformerLayer(MessagePassing):
 
     def forward(self, h: Tensor, edge_index: Tensor) -> Tensor:
         h = h + self.out(self.attend(self.norm_attn(h), edge_index))
+        return h + self.ff(self.norm_ff(h))
+
+
+class GlobalTransformerLayer(nn.Module):
+    """Multi-head self-attention over *all* nodes of each graph (not only mesh neighbours), then a
+    feed-forward block; pre-norm residuals, as the authors' encoder (a dense transformer per mesh).
+
+        u = LayerNorm(h);  h ← h + MHA(u, u, u) within each graph;  h ← h + W_2 GELU(W_1 LayerNorm(h))
+
+    A node sees every node of its own mesh in one layer, so the features can carry information from
+    far away (Monge-Ampère's displacement depends on the monitor everywhere: a few hops of local
+    attention cannot see that). Graphs of a batch are padded to a dense (B, N_max, C) block with a key
+    mask, so a graph's output does not depend on the others. Memory O(Σ N_g²) per layer.
+
+    Shapes: h (n, channels), batch (n,) graph index of each node -> (n, channels). The same parameter
+    count as `GraphTransformerLayer` (query, key, value and output projections, feed-forward).
+    """
+
+    def __init__(self, channels: int, heads: int = 4, ff_mult: int = 4):
+        super().__init__()
+        _check_heads(channels, heads)
+        self.norm_attn = nn.LayerNorm(channels)
+        self.attention = nn.MultiheadAttention(channels, heads, batch_first=True)
+        self.norm_ff = nn.LayerNorm(channels)
+        self.ff = nn.Sequential(
+            nn.Linear(channels, ff_mult * channels), nn.GELU(), nn.Linear(ff_mult * channels, channels)
+        )
+
+    def forward(self, h: Tensor, batch: Tensor) -> Tensor:
+        dense, mask = to_dense_batch(self.norm_attn(h), batch)  # (B, N_max, C), (B, N_max) True = a node
+        out, _ = self.attention(dense, dense, dense, key_padding_mask=~mask, need_weights=False)
+        h = h + out[mask]
         return h + self.ff(self.norm_ff(h))
 
 
@@ -234,6 +266,9 @@ class UM2N(nn.Module):
         deformer_heads: deformer attention heads (default ``heads``).
         shared_deformer: reuse one deformer layer for every loop (default False: one layer per loop,
             like the released M2N_T checkpoint's distinct deformer layers).
+        attention: "global" (default, as the authors): the encoder attends over all nodes of each mesh
+            (`GlobalTransformerLayer`); "local": over mesh edges only (`GraphTransformerLayer`,
+            receptive field ``transformer_layers + deformer_loops`` hops).
 
     ``data`` (PyG ``Data`` or ``Batch``) must carry pos (n, 2), monitor (n, 1), boundary (n,) bool,
     free (n, 2) in {0, 1}, lower (n, 2), upper (n, 2), edge_index (2, E) with both directions;
@@ -256,8 +291,12 @@ class UM2N(nn.Module):
         deformer_hidden: int | None = None,
         deformer_heads: int | None = None,
         shared_deformer: bool = False,
+        attention: str = "global",
     ):
         super().__init__()
+        if attention not in ("global", "local"):
+            raise BadInput(f"UM2N attention must be 'global' or 'local', got {attention!r}")
+        self.attention = attention
         if in_features != len(self.feature_layout):
             raise BadInput(
                 f"UM2N takes {len(self.feature_layout)} node features {self.feature_layout}, not {in_features}"
@@ -271,7 +310,8 @@ class UM2N(nn.Module):
         self.lift = nn.Linear(in_features, hidden)
         # self-loops are added once in forward, so the layers do not add them again
         self.encoder = nn.ModuleList(
-            GraphTransformerLayer(hidden, heads, add_self_loops=False) for _ in range(transformer_layers)
+            GlobalTransformerLayer(hidden, heads) if attention == "global"
+            else GraphTransformerLayer(hidden, heads, add_self_loops=False) for _ in range(transformer_layers)
         )
         self.bridge = nn.Linear(hidden, deformer_hidden)
         n_layers = 1 if shared_deformer else deformer_loops
@@ -314,8 +354,11 @@ class UM2N(nn.Module):
         edge_index, _ = add_remaining_self_loops(edge_index, num_nodes=n)
 
         h = self.lift(feats)
+        batch = getattr(data, "batch", None)
+        if batch is None:
+            batch = torch.zeros(n, dtype=torch.long, device=pos.device)
         for layer in self.encoder:
-            h = layer(h, edge_index)
+            h = layer(h, batch) if self.attention == "global" else layer(h, edge_index)
         g = F.selu(self.bridge(h))
         x = pos
         for loop in range(self.deformer_loops):

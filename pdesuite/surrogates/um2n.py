@@ -70,6 +70,7 @@ class UM2NSurrogate(Surrogate):
     validation_metric = "displacement_error"
     defaults: ClassVar[dict[str, Any]] = {
         "size": "small",          # network size (pdesuite.nn.um2n.SIZES): small ~55k, paper ~1.85 M parameters
+        "attention": "global",    # encoder attention over the whole mesh (as UM2N) or "local" (mesh edges)
         "batch_size": 4,          # graphs per step (UM2N: 5)
         "area_weight": 1.0,       # weight of the element-area term
         "chamfer_weight": 0.0,    # weight of the chamfer distance (UM2N's main term; 0: off)
@@ -86,6 +87,7 @@ class UM2NSurrogate(Surrogate):
                   "val_every": 2000, "checkpoint_every": 2000, "log_every": 200, "val_samples": 45},
     }
     positive_integers = ("batch_size", "val_samples")
+    choices: ClassVar[dict[str, tuple]] = {"attention": ("global", "local")}
     non_negative_numbers = ("area_weight", "chamfer_weight")
 
     @classmethod
@@ -110,7 +112,7 @@ class UM2NSurrogate(Surrogate):
         splits = open_dataset(dataset).splits
         for split in splits:
             read_split_header(dataset, split)
-        self.net = UM2N(**SIZES[c["size"]])
+        self.net = UM2N(**SIZES[c["size"]], attention=c["attention"])
         self._graphs: dict[str, list] = {}
 
     # -- data ----------------------------------------------------------------------------------------
@@ -189,6 +191,22 @@ class UM2NSurrogate(Surrogate):
         graph = mover_graph(points, cells, monitor)
         batch, _ = self._batch([graph])
         return self.net(batch).double().cpu().numpy()
+
+    def mover(self):
+        """This network as a mesh-mover callback ``(reference_domain, monitor) -> points`` for
+        `pdesuite.solvers.fem.swirl.SwirlSolver.run` (as `monge_ampere_mover`): the monitor is evaluated
+        once on the reference mesh ξ and the network moves ξ in one forward pass (serial meshes)."""
+        def move(reference_domain, monitor) -> np.ndarray:
+            import dolfinx
+
+            from pdesuite.solvers.fem.solution import nodal_values
+
+            mesh = reference_domain.mesh
+            m = dolfinx.fem.Function(dolfinx.fem.functionspace(mesh, ("Lagrange", 1)))
+            monitor.evaluate(m)
+            return self.move(mesh.geometry.x[:, :2], mesh.geometry.dofmaps[0], nodal_values(m)[:, 0])
+
+        return move
 
     def time_move(self, graph, repeats: int = 5) -> float:
         """Median wall time (s) of one forward pass on ``graph`` (after one warm-up), on this device."""

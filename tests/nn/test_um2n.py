@@ -102,9 +102,10 @@ def test_boundary_rule_and_box(shared):
     assert (boundary_moves > 0).any()  # boundary nodes slide along their sides
 
 
-def test_batch_matches_single_graphs():
+@pytest.mark.parametrize("attention", ["global", "local"])
+def test_batch_matches_single_graphs(attention):
     torch.manual_seed(1)
-    net = UM2N(**SIZES["small"])
+    net = UM2N(**SIZES["small"], attention=attention)
     graphs = [unit_square_mesh(5, seed=1), unit_square_mesh(7, seed=2)]
     with torch.no_grad():
         alone = [net(g) for g in graphs]
@@ -263,3 +264,18 @@ def test_feature_layout_and_in_features():
     assert UM2N.feature_layout == ("x", "y", "monitor", "boundary")
     with pytest.raises(BadInput):
         UM2N(in_features=5)
+
+
+@pytest.mark.parametrize(("attention", "sees_far"), [("global", True), ("local", False)])
+def test_global_attention_sees_the_monitor_across_the_mesh_and_local_does_not(attention, sees_far):
+    """On a 20 × 20 mesh, a change of the monitor at one corner moves the opposite corner's neighbour
+    only when the encoder attends over the whole mesh (local: 1 + 5 hops, far less than 40)."""
+    torch.manual_seed(0)
+    net = UM2N(**{**SIZES["small"], "attention": attention}).eval()
+    data = unit_square_mesh(20)
+    far = int(torch.argmin((data.pos - torch.tensor([0.95, 0.95])).norm(dim=1)))
+    with torch.no_grad():
+        before = net(data)[far]
+        data.monitor[0] += 5.0  # the node at (0, 0)
+        after = net(data)[far]
+    assert (not torch.equal(before, after)) == sees_far

@@ -102,6 +102,17 @@ def rectangle(
                                      "n": [int(n[0]), int(n[1])], "cell": cell})
 
 
+def require_affine_triangles(domain, who: str) -> None:
+    """BadInput unless ``domain`` is a `Domain` of 2D triangles with an affine (degree-1) geometry."""
+    if not isinstance(domain, Domain):
+        raise BadInput(f"{who} needs a Domain (see pdesuite.solvers.fem.mesh), got {type(domain).__name__}")
+    mesh = domain.mesh
+    if mesh.topology.cell_type != CellType.triangle or mesh.geometry.dim != 2:
+        raise BadInput(f"{who} needs a 2D triangle mesh")
+    if mesh.geometry.cmaps[0].degree != 1:
+        raise BadInput(f"{who} needs an affine (degree-1) mesh geometry")
+
+
 def from_arrays(points: np.ndarray, cells: np.ndarray, description: dict | None = None) -> Domain:
     """A serial (MPI.COMM_SELF) triangle mesh from ``points`` (n, 2) and ``cells`` (n_cells, 3), e.g.
     a dataset's mesh or a moved copy of it. dolfinx may renumber the nodes: ``Domain.input_order``

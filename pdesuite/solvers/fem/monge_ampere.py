@@ -63,7 +63,7 @@ from petsc4py import PETSc
 from pdesuite.errors import BadInput, SolverError
 from pdesuite.solvers.fem.base import unique_prefix
 from pdesuite.solvers.fem.expressions import numpy_interpolant
-from pdesuite.solvers.fem.mesh import Domain
+from pdesuite.solvers.fem.mesh import Domain, require_affine_triangles
 from pdesuite.solvers.mesh_quality import count_inverted, folded_edges, signed_areas
 
 #: Mass-matrix projections: conjugate gradients with Jacobi (the P1 mass matrix is well conditioned).
@@ -289,8 +289,7 @@ class MongeAmpereMover:
 
     def __init__(self, domain: Domain, monitor: Monitor, rtol: float = 1e-3, maxiter: int = 500,
                  dtol: float = 2.0, pseudo_timestep: float = 0.1, progress: bool = False):
-        if not isinstance(domain, Domain):
-            raise BadInput(f"the Monge-Ampère mover needs a Domain, got {type(domain).__name__}")
+        require_affine_triangles(domain, "the Monge-Ampère mover")
         if not isinstance(monitor, Monitor):
             raise BadInput(f"the monitor must be a pdesuite Monitor, got {type(monitor).__name__}")
         for name, value in (("rtol", rtol), ("dtol", dtol), ("pseudo_timestep", pseudo_timestep)):
@@ -299,10 +298,6 @@ class MongeAmpereMover:
         if int(maxiter) != maxiter or maxiter < 1:
             raise BadInput(f"maxiter must be a positive integer, got {maxiter}")
         mesh = domain.mesh
-        if mesh.topology.cell_type != dolfinx.mesh.CellType.triangle or mesh.geometry.dim != 2:
-            raise BadInput("the Monge-Ampère mover moves 2D triangle meshes only")
-        if mesh.geometry.cmaps[0].degree != 1:
-            raise BadInput("the Monge-Ampère mover needs an affine (degree-1) mesh geometry")
         self.domain, self.monitor = domain, monitor
         self.rtol, self.maxiter, self.dtol = float(rtol), int(maxiter), float(dtol)
         self.progress = progress
