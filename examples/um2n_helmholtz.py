@@ -5,7 +5,8 @@
 
 Monge-Ampère (`pdesuite.solvers.fem.MongeAmpereMover`, relaxation, rtol 1e-3) makes the training data
 (`um2n-helmholtz`, small profile: 100 / 20 training / validation meshes, gmsh Frontal-Delaunay h 0.05,
-514 nodes). The network (`um2n`) is trained once per seed and then asked to move three test sets it
+514 nodes, plus 100 training meshes of h 0.055 as UM2N trains on both sizes; ``--extra-sizes`` with no
+value trains on the one mesh). The network (`um2n`) is trained once per seed and then asked to move three test sets it
 has not seen: bumps on the training mesh type ("seen": Frontal-Delaunay, h 0.05), on a structured
 20 × 20 mesh (another type, the small file's own test split), and on a Delaunay mesh of h 0.028
 (another type *and* resolution, 1797 nodes: UM2N's lc 0.028 test). Per test set and seed the
@@ -17,7 +18,7 @@ The claim (goal of the issue): the network at least 10× faster than MA, at ≥ 
 meshes, with no tangled elements.
 
     .venv/bin/python examples/um2n_helmholtz.py --out examples-output/um2n [--seeds 0 1 2] [--jobs 2]
-        [--profile small] [--steps N] [--samples N] [--test-samples N]
+        [--profile small] [--steps N] [--samples N] [--test-samples N] [--extra-sizes 0.055]
 
 Writes OUT/results.json and OUT/table.md (with the exact commands); finished runs are reused.
 """
@@ -42,12 +43,21 @@ TEST_SETS = {
 }
 
 
-def make_data(out: Path, profile: str, samples: int | None, test_samples: int) -> dict[str, Path]:
-    """The training file and one file per test set (made once)."""
+def make_data(out: Path, profile: str, samples: int | None, test_samples: int,
+              extra_sizes: list[float]) -> dict[str, Path]:
+    """The training file, one more training file per extra mesh size, one file per test set (made once)."""
     train = out / "um2n-helmholtz.h5"
     if not train.exists():
         run(["generate", "um2n-helmholtz", "--profile", profile, "-o", str(train), "-q"]
             + (["--samples", str(samples)] if samples else []))
+    extra = []
+    for k, size in enumerate(extra_sizes):
+        path = out / f"train-h{size:g}.h5"
+        if not path.exists():
+            run(["generate", "um2n-helmholtz", "--profile", profile, "--set", f"mesh_size={size:g}", "--set", "valid=0",
+                 "--set", "test=0", "--seed", str(11 + k), "-o", str(path), "-q"]
+                + (["--samples", str(samples)] if samples else []))
+        extra.append(path)
     files = {}
     for k, (name, settings) in enumerate(TEST_SETS.items()):
         if settings is None:
@@ -58,7 +68,7 @@ def make_data(out: Path, profile: str, samples: int | None, test_samples: int) -
             run(["generate", "um2n-helmholtz", "--set", "train=0", "--set", "valid=0", "--set", f"test={test_samples}",
                  *settings, "--seed", "7", "-o", str(path), "-q"])
         files[name] = path
-    return {"train": train, **files}
+    return {"train": train, "extra": extra, **files}
 
 
 def train_and_test(folder: Path, train: list[str], files: dict[str, Path], commands: list[str]) -> dict:
@@ -87,15 +97,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--samples", type=int, help="training meshes (default: the profile's 100; valid and "
                         "test scale along)")
     parser.add_argument("--test-samples", type=int, default=30, help="meshes per extra test set (default 30)")
+    parser.add_argument("--extra-sizes", type=float, nargs="*", default=[0.055],
+                        help="more training meshes of these sizes (UM2N trains on h 0.05 and 0.055; none: one mesh)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    files = make_data(args.out, args.profile, args.samples, args.test_samples)
+    files = make_data(args.out, args.profile, args.samples, args.test_samples, args.extra_sizes)
     commands: dict[int, list[str]] = {seed: [] for seed in args.seeds}
     jobs = {}
     for seed in args.seeds:
         folder = args.out / f"um2n-s{seed}"
         train = ["train", "um2n", "--data", str(files["train"]), "-o", str(folder), "--profile", args.profile,
                  "--seed", str(seed), "--device", "cpu", "-q"] + (["--steps", str(args.steps)] if args.steps else [])
+        if files["extra"]:
+            train += ["--set", "extra_train=" + json.dumps([str(p) for p in files["extra"]])]
         jobs[seed] = (folder, train, files, commands[seed])
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {seed: pool.submit(train_and_test, *job) for seed, job in jobs.items()}

@@ -76,6 +76,7 @@ class UM2NSurrogate(Surrogate):
         "chamfer_weight": 0.0,    # weight of the chamfer distance (UM2N's main term; 0: off)
         "val_samples": 8,         # graphs of the valid split scored by validation_error
         "feature_layout": ["x", "y", "monitor", "boundary"],  # the network's input (checked on load)
+        "extra_train": [],        # more moved-mesh files whose train splits join the training set (other meshes)
     }
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "small": {"adam_steps": 2000, "lr": 1e-3, "min_lr": 1e-5, "schedule": "cosine", "val_every": 100,
@@ -112,21 +113,35 @@ class UM2NSurrogate(Surrogate):
         splits = open_dataset(dataset).splits
         for split in splits:
             read_split_header(dataset, split)
+        if not isinstance(c["extra_train"], list):
+            raise BadInput(f"um2n: extra_train must be a list of dataset files, got {c['extra_train']!r}")
+        for path in c["extra_train"]:
+            try:
+                if "train" not in open_dataset(path).splits:
+                    raise BadInput(f"{path} has no train split")
+                read_split_header(path, "train")
+            except BadInput as exc:
+                raise BadInput(f"um2n: extra_train: {exc}") from None
         self.net = UM2N(**SIZES[c["size"]], attention=c["attention"])
         self._graphs: dict[str, list] = {}
 
     # -- data ----------------------------------------------------------------------------------------
     def graphs(self, split: str) -> list:
-        """The split's samples as mover graphs (`pdesuite.data.graphs.mover_graph`), read once."""
+        """The split's samples as mover graphs (`pdesuite.data.graphs.mover_graph`), read once; the
+        training split adds the train splits of the ``extra_train`` files (UM2N trains on two mesh
+        resolutions at once)."""
         if split not in self._graphs:
             from pdesuite.data.graphs import mover_graph
 
-            arrays = read_split(self.dataset, split)
+            files = [self.dataset] + (list(self.config["extra_train"]) if split == "train" else [])
             graphs = []
-            for i in range(len(arrays["monitor"])):
-                graph = mover_graph(arrays["points"], arrays["cells"], arrays["monitor"][i], arrays["moved"][i])
-                graph.index = i
-                graphs.append(graph)
+            for path in files:
+                arrays = read_split(path, split)
+                for i in range(len(arrays["monitor"])):
+                    graph = mover_graph(arrays["points"], arrays["cells"], arrays["monitor"][i],
+                                        arrays["moved"][i])
+                    graph.index = i
+                    graphs.append(graph)
             self._graphs[split] = graphs
         return self._graphs[split]
 

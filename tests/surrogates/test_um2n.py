@@ -90,3 +90,13 @@ def test_bad_data_and_settings_are_refused_in_one_line(tmp_path, trained, tiny_m
     code, _, err = cli("train", "um2n", "--data", tiny_moved, "-o", tmp_path / "r3", "--steps", "2",
                        "--set", 'feature_layout=["x", "y", "monitor"]')
     assert code == 2 and "reads features" in err
+
+
+def test_extra_training_files_join_the_training_set(tmp_path, tiny_moved):
+    from pdesuite.training.trainer import build
+
+    config = make_config("um2n", tiny_moved, steps=1, overrides={"extra_train": f'["{tiny_moved}"]'})
+    surrogate = build(config)
+    assert len(surrogate.graphs("train")) == 6 and len(surrogate.graphs("valid")) == 1
+    with pytest.raises(BadInput, match="extra_train"):
+        build(make_config("um2n", tiny_moved, steps=1, overrides={"extra_train": '["/nonexistent.h5"]'}))
