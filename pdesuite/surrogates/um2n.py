@@ -199,10 +199,14 @@ class UM2NSurrogate(Surrogate):
     def move(self, points: np.ndarray, cells: np.ndarray, monitor: np.ndarray) -> np.ndarray:
         """Moved coordinates (n, 2) of the mesh (``points`` (n, 2), ``cells``) for nodal ``monitor`` (n,)."""
         from pdesuite.data.graphs import mover_graph
+        from pdesuite.solvers.mesh_quality import folded_edges
 
         points = np.asarray(points)
         if points.ndim != 2 or points.shape[1] < 2:
             raise BadInput(f"um2n moves 2D meshes: points must be (n, 2), got {points.shape}")
+        folds = folded_edges(points, cells)
+        if folds:
+            raise BadInput(f"the mesh to move has inverted cells ({folds} interior edges with both cells on one side)")
         graph = mover_graph(points, cells, monitor)
         batch, _ = self._batch([graph])
         return self.net(batch).double().cpu().numpy()

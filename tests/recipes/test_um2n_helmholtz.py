@@ -74,3 +74,13 @@ def test_bad_settings_exit_2_with_one_line(tmp_path, setting, message):
     result = subprocess.run([sys.executable, "-m", "pdesuite", "generate", "um2n-helmholtz", "--set", setting,
                              "-o", str(tmp_path / "x.h5")], capture_output=True, text=True)
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_move_that_does_not_converge_fails_in_one_line_and_leaves_no_file(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pdesuite", "generate", "um2n-helmholtz", "--set", "maxiter=2",
+                             "--set", "train=1", "--set", "valid=0", "--set", "test=0", "--set", "mesh_size=0.2",
+                             "-o", str(tmp_path / "x.h5")], capture_output=True, text=True)
+    # a numerical failure (exit 1, `SolverError`), not bad input: it names the sample, iteration and residual
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "train sample 0" in result.stderr and "did not converge in 2 iterations (residual" in result.stderr
+    assert list(tmp_path.iterdir()) == []

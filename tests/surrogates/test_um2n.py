@@ -74,6 +74,11 @@ def test_the_network_moves_a_mesh_of_another_type_and_keeps_boundary_nodes_on_th
             np.testing.assert_array_equal(x[on, axis], side)
     with pytest.raises(BadInput, match="monitor has 5 values"):
         surrogate.move(points, cells, monitor[:5])
+    folded = points.copy()
+    inner = np.flatnonzero(np.all(np.abs(points - 0.5) < 1e-9, axis=1))[0]  # the node at (1/2, 1/2)
+    folded[inner, 0] += 0.2  # across its right-hand neighbour
+    with pytest.raises(BadInput, match="inverted cells"):
+        surrogate.move(folded, cells, monitor)
 
 
 def test_bad_data_and_settings_are_refused_in_one_line(tmp_path, trained, tiny_moved, cli):
