@@ -13,10 +13,14 @@ Example:
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from pdesuite.errors import BadInput
+
+#: One lock for every registry's first load (re-entrant: a module imported there may look up another).
+_LOCK = threading.RLock()
 
 
 class Registry:
@@ -47,10 +51,16 @@ class Registry:
         self._entries.pop(name, None)
 
     def _load(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            for module in self._modules:
-                importlib.import_module(module)
+        # threads (a script training runs side by side) must not see a half-filled registry
+        with _LOCK:
+            if not self._loaded:
+                self._loaded = True  # first: the imported modules register into this registry
+                try:
+                    for module in self._modules:
+                        importlib.import_module(module)
+                except BaseException:
+                    self._loaded = False
+                    raise
 
     def names(self) -> list[str]:
         self._load()
