@@ -14,7 +14,7 @@ ER = (e_uniform - e) / e_uniform, the wall time of the whole run and of the move
 the change of ∫u the transfers cause.
 
     .venv/bin/python examples/um2n_swirl.py --runs examples-output/um2n/um2n-s0 ... --out examples-output/um2n-swirl
-        [--n 20] [--every 20] [--dt 1e-3] [--reference 0]
+        [--n 20] [--every 20] [--dt 1e-3] [--t-end 1] [--width 0.0167] [--reference 0]
 """
 
 from __future__ import annotations
@@ -52,10 +52,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--every", type=int, default=20, help="steps between mesh moves")
     parser.add_argument("--dt", type=float, default=1e-3)
     parser.add_argument("--t-end", type=float, default=1.0, help="final time (the flow reverses at half of it)")
+    parser.add_argument("--width", type=float, default=0.05 / 3, help="ring width σ (UM2N: 0.05/3)")
     parser.add_argument("--reference", type=int, default=0, help="also the error against an N × N solution (0: off)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    problem = Swirl(t_end=args.t_end, reversal_time=args.t_end / 2)
+    problem = Swirl(t_end=args.t_end, reversal_time=args.t_end / 2, width=args.width)
     solver = SwirlSolver(problem, unit_square(args.n), dt=args.dt)
     reference = reference_solution(problem, args.reference, dt=args.dt) if args.reference else None
 

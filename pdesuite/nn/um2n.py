@@ -46,7 +46,7 @@ Differences from the authors' model (read for structure and sizes only):
 * Losses are plain torch (no PyTorch3D): squared-distance chamfer via ``torch.cdist``; the element
   area loss here is a normalised mean *squared* difference (theirs: scaled sum of absolute differences).
 
-Parameter counts (checked by ``tests/nn/test_um2n.py``): ``UM2N(**SIZES["small"])`` has 55,344 and
+Parameter counts (checked by ``tests/nn/test_um2n_network.py``): ``UM2N(**SIZES["small"])`` has 55,344 and
 ``UM2N(**SIZES["paper"])`` 1,854,204 parameters.
 
 Batching: every operation is per node or per edge neighbourhood, so a ``Batch`` of graphs gives the
