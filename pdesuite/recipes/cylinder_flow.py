@@ -7,6 +7,10 @@ solved with Taylor-Hood P2/P1 and the IPCS projection scheme (`NavierStokesIPCS`
 ``n_times`` equally spaced times in [t_start, t_end]: fields [vx, vy, p] at the mesh vertices
 (velocity interpolated from P2), the drag and lift coefficients at those times as extras, and
 ``params`` = [reynolds, max_inflow]. The data plays the role of MeshGraphNets' cylinder set.
+
+Each sample has a ``prompt`` (a string extra, `pdesuite.recipes.prompts.cylinder_prompt`) from its
+Reynolds number, its peak inflow speed and whether it sheds vortices (the lift coefficient over the
+second half of the run oscillates), in one of several phrasings (Text2PDE's text conditioning).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+import h5py
 import numpy as np
 
 from pdesuite.recipes.base import Layout, Recipe, Sample
+from pdesuite.recipes.prompts import cylinder_prompt
 from pdesuite.registry import DATASETS
 
 
@@ -61,7 +67,7 @@ class CylinderFlow(Recipe):
                                         "markers": self.domain.markers}},
             sample_shape=(n_t, points.shape[0], 3),
             param_names=["reynolds", "max_inflow"],
-            extras={"drag": ((n_t,), np.float64), "lift": ((n_t,), np.float64)},
+            extras={"drag": ((n_t,), np.float64), "lift": ((n_t,), np.float64), "prompt": ((), h5py.string_dtype())},
         )
 
     def sample(self, rng: np.random.Generator, split: str, export_dir: Path | None = None,
@@ -80,5 +86,7 @@ class CylinderFlow(Recipe):
         stored = np.searchsorted(result.times, result.velocity.times - 1e-9)
         stored = np.clip(stored, 0, len(result.times) - 1)
         at = lambda series: np.where(result.velocity.times > 0, series[stored], np.nan)  # noqa: E731
+        late = np.asarray(result.lift)[len(result.lift) // 2:]  # the developed part of the run
+        prompt = cylinder_prompt(reynolds, problem.max_inflow, late, rng)  # drawn after the physics
         return Sample(u, np.array([reynolds, problem.max_inflow]),
-                      {"drag": at(result.drag), "lift": at(result.lift)})
+                      {"drag": at(result.drag), "lift": at(result.lift), "prompt": prompt})

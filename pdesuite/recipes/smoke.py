@@ -7,6 +7,10 @@
 (MAC grid, semi-Lagrangian advection, explicit viscosity, exact DCT pressure projection) with
 Δt = 1.5; the first ``n_skip`` steps are dropped and then every ``frame_every``-th step is stored,
 ``n_frames`` of them, at times t = k Δt. Fields ["s", "vx", "vy"] at the cell centres.
+
+Each sample has a ``prompt`` (a string extra, `pdesuite.recipes.prompts.smoke_prompt`): a sentence
+from its buoyancy and from where its smoke starts and goes, in one of several phrasings (Text2PDE's
+text conditioning).
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import math
 from pathlib import Path
 from typing import ClassVar
 
+import h5py
 import numpy as np
 
 from pdesuite.errors import BadInput
 from pdesuite.problems.smoke import Smoke
 from pdesuite.recipes.base import Layout, Recipe, Sample
+from pdesuite.recipes.prompts import smoke_descriptors, smoke_prompt
 from pdesuite.registry import DATASETS
 
 
@@ -86,7 +92,8 @@ class SmokeRecipe(Recipe):
         n = self.params["resolution"]
         x, y = self.smoke.cell_centres(n, n)
         return Layout(arrays={"t": self.times, "x": x, "y": y},
-                      sample_shape=(len(self.times), n, n, 3), param_names=["buoyancy_y"])
+                      sample_shape=(len(self.times), n, n, 3), param_names=["buoyancy_y"],
+                      extras={"prompt": ((), h5py.string_dtype())})
 
     def extra_attrs(self) -> dict:
         size = float(self.params["size"])
@@ -100,7 +107,13 @@ class SmokeRecipe(Recipe):
         s0 = np.stack([self.smoke.initial_smoke(rng, n, n) for rng in rngs])
         out = self.smoke_solver.solve(s0, self.record_steps, buoyancy_y=buoyancy)
         fields = np.stack([out["s"], out["vx"], out["vy"]], axis=-1)
-        return [Sample(u, np.array([b])) for u, b in zip(fields, buoyancy, strict=True)]
+        x, y = self.smoke.cell_centres(n, n)
+        samples = []
+        for rng, u, b, initial in zip(rngs, fields, buoyancy, s0, strict=True):
+            described = smoke_descriptors(initial, u[-1, ..., 0], x, y, float(p["size"]))
+            prompt = smoke_prompt(float(b), described, (p["buoyancy_min"], p["buoyancy_max"]), rng)  # after the physics
+            samples.append(Sample(u, np.array([b]), {"prompt": prompt}))
+        return samples
 
     def sample(self, rng: np.random.Generator, split: str, export_dir: Path | None = None, tag: str = "") -> Sample:
         return self.sample_batch([rng], split, export_dir, [tag])[0]

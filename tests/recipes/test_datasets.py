@@ -91,3 +91,4 @@ def test_cylinder_flow_conserves_mass_and_matches_inflow(tmp_path):
         outflow = np.trapezoid(u[n_t, outlet[np.argsort(points[outlet, 1])], 0], y_out)
         assert outflow == pytest.approx(inflow, rel=1e-2)
     assert np.all(np.isfinite(train["drag"])) and np.all(train["drag"] > 0)
+    assert f"{reynolds:.0f}" in train["prompt"][0].decode()  # the sample's prompt names its Reynolds number
