@@ -98,12 +98,12 @@ def cylinder_prompt(reynolds: float, max_inflow: float, lift: np.ndarray, rng: n
     """One sentence about a cylinder-flow sample (see the module docstring)."""
     sheds = shedding(lift)
     wake = "a vortex street forms behind the cylinder" if sheds else "the wake stays steady, without shedding"
-    regime = "unsteady" if sheds else "steady"
+    regime = "An unsteady" if sheds else "A steady"
     templates = (
         f"Channel flow past a cylinder at Reynolds number {reynolds:.0f}; {wake}.",
         f"Fluid enters a channel at up to {max_inflow:.3f} m/s and flows around a circular obstacle (Re = "
         f"{reynolds:.0f}): {wake}.",
-        f"A {regime} cylinder wake at Re {reynolds:.0f} with peak inflow speed {max_inflow:.3f} m/s.",
+        f"{regime} cylinder wake at Re {reynolds:.0f} with peak inflow speed {max_inflow:.3f} m/s.",
         f"Flow around a cylinder in a narrow channel, Reynolds {reynolds:.0f}, "
         f"{'with' if sheds else 'without'} periodic vortex shedding.",
     )
