@@ -22,6 +22,16 @@ def run(args: list[str]) -> None:
         raise SystemExit(f"pdesuite {' '.join(args)} failed")
 
 
+def generate_once(path: Path, generate: list[str], commands: list[str] | None = None) -> Path:
+    """Run ``generate`` (the `pdesuite generate` arguments, writing ``path``) unless ``path`` exists (a
+    later run of the script reuses the file); appends the command to ``commands``. Returns ``path``."""
+    if not path.exists():
+        run(generate)
+    if commands is not None:
+        commands.append("pdesuite " + shlex.join(generate))
+    return path
+
+
 def train_once(folder: Path, train: list[str], commands: list[str] | None = None) -> dict:
     """Train (``train``: the `pdesuite train` arguments, ``-o folder`` among them) and validate, unless the
     folder holds that run already: a finished one is reused, an interrupted one resumed with the same

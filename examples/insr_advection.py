@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import time
 from pathlib import Path
 
 import numpy as np
-from _runs import run, train_once
+from _runs import generate_once, train_once
 
 from pdesuite.data.trajectories import load_trajectories
 from pdesuite.nn.siren import Siren
@@ -92,12 +91,10 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "".join(f"-{item.replace('=', '')}" for item in args.data_set)
     data_path = args.out / f"advection-{args.profile}{suffix}.h5"
-    generate = ["generate", "advection", "-o", str(data_path), "--profile", args.profile, "-q",
-                *(word for item in args.data_set for word in ("--set", item))]
-    if not data_path.exists():
-        run(generate)
+    rows, commands = [], []
+    generate_once(data_path, ["generate", "advection", "-o", str(data_path), "--profile", args.profile, "-q",
+                              *(word for item in args.data_set for word in ("--set", item))], commands)
     data = load_trajectories(data_path, "test")
-    rows, commands = [], ["pdesuite " + shlex.join(generate)]
     rows.append({"method": "implicit midpoint, exact in space (the time error alone)", "unknowns": "-",
                  "seeds": [time_discretisation_floor(data)]})
     for size in args.sizes:

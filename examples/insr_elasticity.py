@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import time
 from pathlib import Path
 
 import numpy as np
-from _runs import run, train_once
+from _runs import generate_once, train_once
 
 from pdesuite.data.reader import open_dataset
 from pdesuite.data.trajectories import load_trajectories
@@ -124,11 +123,8 @@ def main() -> None:
     results, texts, commands = {}, [], []
     for case in args.cases:
         data_path = args.out / f"hyperelastic-{case}-{args.profile}.h5"
-        generate = ["generate", "hyperelastic", "-o", str(data_path), "--profile", args.profile, "--set",
-                    f"case={case}", "-q"]
-        if not data_path.exists():
-            run(generate)
-        commands.append("pdesuite " + shlex.join(generate))
+        generate_once(data_path, ["generate", "hyperelastic", "-o", str(data_path), "--profile", args.profile, "--set",
+                                  f"case={case}", "-q"], commands)
         data = load_trajectories(data_path, "test")
         attrs = open_dataset(data_path).attrs
         params = attrs["params"]

@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import time
 from pathlib import Path
 
 import numpy as np
-from _runs import run, train_once
+from _runs import generate_once, train_once
 
 from pdesuite.data.trajectories import load_trajectories
 from pdesuite.problems.taylor_green import CASES, TaylorGreen
@@ -115,11 +114,8 @@ def main() -> None:
     results, texts, commands = {}, [], []
     for case in args.cases:
         data_path = args.out / f"taylor-green-{case}-{args.profile}.h5"
-        generate = ["generate", "taylor-green", "-o", str(data_path), "--profile", args.profile, "--set",
-                    f"case={case}", "-q"]
-        if not data_path.exists():
-            run(generate)
-        commands.append("pdesuite " + shlex.join(generate))
+        generate_once(data_path, ["generate", "taylor-green", "-o", str(data_path), "--profile", args.profile, "--set",
+                                  f"case={case}", "-q"], commands)
         data = load_trajectories(data_path, "test")
         problem = TaylorGreen(multiscale=float(CASES.index(case)))
         h = float(data.grid["x"][1] - data.grid["x"][0])

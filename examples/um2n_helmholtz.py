@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _runs import run, train_once
+from _runs import generate_once, run, train_once
 
 from pdesuite.validation.tables import markdown, mean_std
 
@@ -46,28 +46,24 @@ TEST_SETS = {
 def make_data(out: Path, profile: str, samples: int | None, test_samples: int,
               extra_sizes: list[float]) -> dict[str, Path]:
     """The training file, one more training file per extra mesh size, one file per test set (made once)."""
+    scaled = ["--samples", str(samples)] if samples else []
     train = out / "um2n-helmholtz.h5"
-    if not train.exists():
-        run(["generate", "um2n-helmholtz", "--profile", profile, "-o", str(train), "-q"]
-            + (["--samples", str(samples)] if samples else []))
+    generate_once(train, ["generate", "um2n-helmholtz", "--profile", profile, "-o", str(train), "-q", *scaled])
     extra = []
     for k, size in enumerate(extra_sizes):
         path = out / f"train-h{size:g}.h5"
-        if not path.exists():
-            run(["generate", "um2n-helmholtz", "--profile", profile, "--set", f"mesh_size={size:g}", "--set", "valid=0",
-                 "--set", "test=0", "--seed", str(11 + k), "-o", str(path), "-q"]
-                + (["--samples", str(samples)] if samples else []))
-        extra.append(path)
+        extra.append(generate_once(path, ["generate", "um2n-helmholtz", "--profile", profile, "--set",
+                                          f"mesh_size={size:g}", "--set", "valid=0", "--set", "test=0", "--seed",
+                                          str(11 + k), "-o", str(path), "-q", *scaled]))
     files = {}
     for k, (name, settings) in enumerate(TEST_SETS.items()):
         if settings is None:
             files[name] = train
             continue
         path = out / f"test-{k}.h5"
-        if not path.exists():
-            run(["generate", "um2n-helmholtz", "--set", "train=0", "--set", "valid=0", "--set", f"test={test_samples}",
-                 *settings, "--seed", "7", "-o", str(path), "-q"])
-        files[name] = path
+        files[name] = generate_once(path, ["generate", "um2n-helmholtz", "--set", "train=0", "--set", "valid=0",
+                                           "--set", f"test={test_samples}", *settings, "--seed", "7", "-o", str(path),
+                                           "-q"])
     return {"train": train, "extra": extra, **files}
 
 

@@ -42,3 +42,20 @@ def tiny_moved(tmp_path_factory):
     return generate("um2n-helmholtz", path, seed=2, progress=False, overrides={
         "train": "3", "valid": "1", "test": "2", "mesh_size": "0.1", "test_mesh": "structured",
         "test_mesh_size": "0.0834"})
+
+
+@pytest.fixture
+def same_checkpoints():
+    """``check(run_a, run_b, ignore=())``: the model states in the two run folders' checkpoint.pt are equal
+    tensor by tensor (but for the entries in ``ignore``, e.g. wall times); returns both checkpoints."""
+    import torch
+
+    def check(run_a, run_b, ignore=()):
+        a = torch.load(run_a / "checkpoint.pt", weights_only=False)
+        b = torch.load(run_b / "checkpoint.pt", weights_only=False)
+        for key in a["model"]:
+            if key not in ignore:
+                assert torch.equal(a["model"][key], b["model"][key]), key
+        return a, b
+
+    return check

@@ -148,24 +148,37 @@ def sliding_constraints(points: np.ndarray, boundary: np.ndarray) -> tuple[np.nd
     return free, np.broadcast_to(lo, points.shape).copy(), np.broadcast_to(hi, points.shape).copy()
 
 
-def mover_graph(points: np.ndarray, cells: np.ndarray, monitor: np.ndarray, target: np.ndarray | None = None,
-                cell_type: str = "triangle"):
-    """The input graph of a mesh-movement network (`pdesuite.nn.um2n.UM2N`): ``pos`` (n, 2), ``monitor``
-    (n, 1), ``boundary`` (n,), ``free``/``lower``/``upper`` (n, 2) (see `sliding_constraints`),
-    ``edge_index``, ``cells``, and the target coordinates ``moved`` (n, 2) when given."""
+def mover_graphs(points: np.ndarray, cells: np.ndarray, monitors, targets=None, cell_type: str = "triangle") -> list:
+    """The input graphs of a mesh-movement network (`pdesuite.nn.um2n.UM2N`) for several monitors on one
+    mesh: per graph ``pos`` (n, 2), ``monitor`` (n, 1), ``boundary`` (n,), ``free``/``lower``/``upper``
+    (n, 2) (see `sliding_constraints`), ``edge_index``, ``cells``, and the target coordinates ``moved``
+    (n, 2) where ``targets`` are given. The mesh's topology is computed once and shared by the graphs.
+
+    ``monitors``: (n_graphs, n) values at the nodes; ``targets``: (n_graphs, n, 2) or None.
+    """
     torch, Data = _pyg()
     points = np.asarray(points, dtype=np.float64)[:, :2]
-    monitor = np.asarray(monitor, dtype=np.float64).reshape(-1)
-    if monitor.shape[0] != points.shape[0]:
-        raise BadInput(f"the monitor has {monitor.shape[0]} values for a mesh of {points.shape[0]} nodes")
+    monitors = np.asarray(monitors, dtype=np.float64).reshape(len(monitors), -1)
+    if monitors.shape[1] != points.shape[0]:
+        raise BadInput(f"the monitor has {monitors.shape[1]} values for a mesh of {points.shape[0]} nodes")
     edge_index, boundary = mesh_topology(cells, cell_type, len(points))
     free, lower, upper = sliding_constraints(points, boundary)
     f32 = torch.float32
-    graph = Data(pos=torch.as_tensor(points, dtype=f32), monitor=torch.as_tensor(monitor[:, None], dtype=f32),
-                 boundary=torch.as_tensor(boundary), free=torch.as_tensor(free, dtype=f32),
-                 lower=torch.as_tensor(lower, dtype=f32), upper=torch.as_tensor(upper, dtype=f32),
-                 edge_index=torch.as_tensor(edge_index), cells=torch.as_tensor(np.asarray(cells, dtype=np.int64)),
-                 num_nodes=len(points))
-    if target is not None:
-        graph.moved = torch.as_tensor(np.asarray(target, dtype=np.float64)[:, :2], dtype=f32)
-    return graph
+    shared = dict(pos=torch.as_tensor(points, dtype=f32), boundary=torch.as_tensor(boundary),
+                  free=torch.as_tensor(free, dtype=f32), lower=torch.as_tensor(lower, dtype=f32),
+                  upper=torch.as_tensor(upper, dtype=f32), edge_index=torch.as_tensor(edge_index),
+                  cells=torch.as_tensor(np.asarray(cells, dtype=np.int64)), num_nodes=len(points))
+    graphs = []
+    for i, monitor in enumerate(monitors):
+        graph = Data(monitor=torch.as_tensor(monitor[:, None], dtype=f32), **shared)
+        if targets is not None:
+            graph.moved = torch.as_tensor(np.asarray(targets[i], dtype=np.float64)[:, :2], dtype=f32)
+        graphs.append(graph)
+    return graphs
+
+
+def mover_graph(points: np.ndarray, cells: np.ndarray, monitor: np.ndarray, target: np.ndarray | None = None,
+                cell_type: str = "triangle"):
+    """`mover_graphs` for one monitor (n,) (and target (n, 2))."""
+    monitor = np.asarray(monitor, dtype=np.float64).reshape(-1)
+    return mover_graphs(points, cells, monitor[None], None if target is None else [target], cell_type)[0]

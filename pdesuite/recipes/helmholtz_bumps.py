@@ -52,6 +52,17 @@ def exact_solution(points: np.ndarray, params: np.ndarray) -> np.ndarray:
     return bumps(points.T, NUMPY, theta)
 
 
+def bump_problem(domain, degree: int = 1):
+    """(θ, problem, solver): the bump problem -Δu + u = f on ``domain`` with its Lagrange P_degree solver;
+    θ is the `Parametric` of the bumps (``θ.set(theta)``, theta (6, 5), before solving), compiled once."""
+    from pdesuite.problems import ReactionDiffusion
+    from pdesuite.solvers.fem import ReactionDiffusionSolver
+
+    theta = Parametric(bumps, (MAX_BUMPS, 5))
+    problem = ReactionDiffusion(kappa=1.0, reaction=1.0, exact=theta)
+    return theta, problem, ReactionDiffusionSolver(problem, domain, degree=degree)
+
+
 @DATASETS.register("helmholtz-bumps")
 class HelmholtzBumps(Recipe):
     name: ClassVar[str] = "helmholtz-bumps"
@@ -68,13 +79,10 @@ class HelmholtzBumps(Recipe):
     def prepare(self) -> None:
         from mpi4py import MPI
 
-        from pdesuite.problems import ReactionDiffusion
-        from pdesuite.solvers.fem import ReactionDiffusionSolver, unstructured_rectangle
+        from pdesuite.solvers.fem import unstructured_rectangle
 
-        self.theta = Parametric(bumps, (MAX_BUMPS, 5))
         self.domain = unstructured_rectangle(float(self.params["mesh_size"]), comm=MPI.COMM_SELF)
-        problem = ReactionDiffusion(kappa=1.0, reaction=1.0, exact=self.theta)
-        self.fem_solver = ReactionDiffusionSolver(problem, self.domain, degree=int(self.params["degree"]))
+        self.theta, _, self.fem_solver = bump_problem(self.domain, int(self.params["degree"]))
 
     def layout(self) -> Layout:
         mesh = self.domain.mesh

@@ -31,7 +31,7 @@ import numpy as np
 
 from pdesuite.errors import BadInput
 from pdesuite.recipes.base import Layout, Recipe, Sample
-from pdesuite.recipes.helmholtz_bumps import MAX_BUMPS, PARAM_NAMES, bumps, draw_bumps, exact_solution
+from pdesuite.recipes.helmholtz_bumps import MAX_BUMPS, PARAM_NAMES, bump_problem, draw_bumps, exact_solution
 from pdesuite.registry import DATASETS
 
 MESH_TYPES = ("frontal-delaunay", "delaunay", "meshadapt", "automatic", "structured")
@@ -56,14 +56,10 @@ class BumpCase:
     """The bump problem, its P1 solver and a Monge-Ampère mover on one mesh (built once, reused)."""
 
     def __init__(self, domain, alpha: float = 5.0, rtol: float = 1e-3, maxiter: int = 500, mover: bool = True):
-        from pdesuite.problems import ReactionDiffusion
-        from pdesuite.problems.base import Parametric
-        from pdesuite.solvers.fem import HessianMonitor, MongeAmpereMover, ReactionDiffusionSolver
+        from pdesuite.solvers.fem import HessianMonitor, MongeAmpereMover
 
         self.domain = domain
-        self.theta = Parametric(bumps, (MAX_BUMPS, 5))
-        self.problem = ReactionDiffusion(kappa=1.0, reaction=1.0, exact=self.theta)
-        self.solver = ReactionDiffusionSolver(self.problem, domain)
+        self.theta, self.problem, self.solver = bump_problem(domain)
         self.mover = MongeAmpereMover(domain, HessianMonitor(lambda: self.solver.solve().function, alpha=alpha),
                                       rtol=rtol, maxiter=maxiter) if mover else None
 

@@ -49,11 +49,8 @@ def read_split(path: str | os.PathLike, split: str) -> dict[str, Any]:
     data = open_dataset(path)
     if split not in data.splits:
         raise BadInput(f"{path} has no split {split!r} (has: {', '.join(data.splits)})")
+    read_split_header(path, split)
     arrays = data.split(split)
-    missing = [name for name in REQUIRED_EXTRAS if name not in arrays]
-    if missing:
-        raise BadInput(f"um2n learns from moved-mesh datasets (um2n-helmholtz); {path} has no "
-                       f"{'/'.join(missing)} in {split}")
     points, cells, cell_type = read_mesh(path, split)
     if cell_type != "triangle":
         raise BadInput(f"um2n moves triangle meshes, {path} has {cell_type} cells")
@@ -110,8 +107,8 @@ class UM2NSurrogate(Surrogate):
         from pdesuite.data.reader import open_dataset
 
         self.dataset = dataset
-        splits = open_dataset(dataset).splits
-        for split in splits:
+        self.available_splits = open_dataset(dataset).splits
+        for split in self.available_splits:
             read_split_header(dataset, split)
         if not isinstance(c["extra_train"], list):
             raise BadInput(f"um2n: extra_train must be a list of dataset files, got {c['extra_train']!r}")
@@ -124,24 +121,31 @@ class UM2NSurrogate(Surrogate):
                 raise BadInput(f"um2n: extra_train: {exc}") from None
         self.net = UM2N(**SIZES[c["size"]], attention=c["attention"])
         self._graphs: dict[str, list] = {}
+        self._arrays: dict[str, dict] = {}
 
     # -- data ----------------------------------------------------------------------------------------
+    def split_arrays(self, split: str) -> dict[str, Any]:
+        """`read_split` of this surrogate's dataset, read once."""
+        if split not in self._arrays:
+            self._arrays[split] = read_split(self.dataset, split)
+        return self._arrays[split]
+
     def graphs(self, split: str) -> list:
-        """The split's samples as mover graphs (`pdesuite.data.graphs.mover_graph`), read once; the
+        """The split's samples as mover graphs (`pdesuite.data.graphs.mover_graphs`), built once; the
         training split adds the train splits of the ``extra_train`` files (UM2N trains on two mesh
         resolutions at once)."""
         if split not in self._graphs:
-            from pdesuite.data.graphs import mover_graph
+            from pdesuite.data.graphs import mover_graphs
 
-            files = [self.dataset] + (list(self.config["extra_train"]) if split == "train" else [])
+            sources = [self.split_arrays(split)]
+            if split == "train":
+                sources += [read_split(path, split) for path in self.config["extra_train"]]
             graphs = []
-            for path in files:
-                arrays = read_split(path, split)
-                for i in range(len(arrays["monitor"])):
-                    graph = mover_graph(arrays["points"], arrays["cells"], arrays["monitor"][i],
-                                        arrays["moved"][i])
+            for arrays in sources:
+                built = mover_graphs(arrays["points"], arrays["cells"], arrays["monitor"], arrays["moved"])
+                for i, graph in enumerate(built):
                     graph.index = i
-                    graphs.append(graph)
+                graphs += built
             self._graphs[split] = graphs
         return self._graphs[split]
 
@@ -186,13 +190,8 @@ class UM2NSurrogate(Surrogate):
         return float(np.sqrt(num / max(den, 1e-30)))
 
     def validation_error(self) -> float:
-        split = "valid" if "valid" in self._splits() else "test"
+        split = "valid" if "valid" in self.available_splits else "test"
         return self.displacement_error(self.graphs(split)[: self.config["val_samples"]])
-
-    def _splits(self) -> list[str]:
-        from pdesuite.data.reader import open_dataset
-
-        return open_dataset(self.dataset).splits
 
     # -- use -----------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -207,7 +206,11 @@ class UM2NSurrogate(Surrogate):
         folds = folded_edges(points, cells)
         if folds:
             raise BadInput(f"the mesh to move has inverted cells ({folds} interior edges with both cells on one side)")
-        graph = mover_graph(points, cells, monitor)
+        return self.forward_graph(mover_graph(points, cells, monitor))
+
+    @torch.no_grad()
+    def forward_graph(self, graph) -> np.ndarray:
+        """The network's coordinates (n, 2) for one mover graph."""
         batch, _ = self._batch([graph])
         return self.net(batch).double().cpu().numpy()
 
@@ -245,10 +248,7 @@ class UM2NSurrogate(Surrogate):
 
     def predict_grid(self) -> np.ndarray:
         """The moved coordinates of sample ``index`` of ``split`` (n, 2): a mesh, not a grid."""
-        graph = self.graphs(self.config["split"])[self.config["index"]]
-        batch, _ = self._batch([graph])
-        with torch.no_grad():
-            return self.net(batch).double().cpu().numpy()
+        return self.forward_graph(self.graphs(self.config["split"])[self.config["index"]])
 
 
 def read_split_header(path, split: str) -> None:

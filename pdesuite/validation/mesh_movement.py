@@ -49,16 +49,14 @@ class MeshMovementEvaluator(Evaluator):
     options = {"seed": 0, "timing_samples": 3}
 
     def evaluate(self, surrogate, run: TrainedRun, output: Path) -> Evaluation:
-        from pdesuite.surrogates.um2n import read_split
-
         path = surrogate.dataset
-        arrays = read_split(path, "test")
+        arrays = surrogate.split_arrays("test")
         points, cells = arrays["points"], arrays["cells"]
         graphs = surrogate.graphs("test")
         n = len(graphs)
         fem = _dolfinx_available()
         notes = [] if fem else ["dolfinx is not installed: FEM errors on the network's meshes and MA timings skipped"]
-        moved = [surrogate.move(points, cells, arrays["monitor"][i]) for i in range(n)]
+        moved = [surrogate.forward_graph(graph) for graph in graphs]
         tangled = np.array([count_inverted(x, cells, points) for x in moved])
         e_uniform, e_ma = arrays["error_uniform"], arrays["error_moved"]
         er_ma = (e_uniform - e_ma) / e_uniform

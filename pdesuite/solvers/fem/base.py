@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from typing import ClassVar
 
@@ -22,6 +23,9 @@ DIRECT = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "
 #: Conjugate gradients with PETSc's algebraic multigrid: for large SPD systems.
 CG_AMG = {"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-10, "ksp_atol": 1e-14,
           "ksp_max_it": 500}
+
+#: Mass-matrix projections: conjugate gradients with Jacobi (a P1 mass matrix is well conditioned).
+PROJECTION = {"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12, "ksp_atol": 1e-15, "ksp_max_it": 1000}
 
 _prefix_counter = itertools.count()
 
@@ -99,6 +103,71 @@ class LinearFEMSolver:
         if not np.all(np.isfinite(uh.x.array)):
             raise SolverError(f"{self.name}: solution is not finite")
         return uh, info
+
+
+class LinearSystem:
+    """One linear system a(u, v) = L(v) with Dirichlet ``bcs``, solved repeatedly into ``target``: the
+    forms are compiled and the KSP set up once; every `solve` reassembles the right-hand side.
+
+    ``reassemble``: rebuild the matrix before every solve too (forms on a mesh whose geometry moves).
+    ``nullspace_constant``: the operator is singular with the constants as its null space.
+    ``options``: PETSc KSP/PC options (default `PROJECTION`, for mass matrices); ``name`` appears in
+    the error of a failed solve.
+    """
+
+    def __init__(self, a, L, target: dolfinx.fem.Function, bcs=(), options: dict | None = None,
+                 reassemble: bool = False, nullspace_constant: bool = False, name: str = "projection"):
+        self.a, self.L = dolfinx.fem.form(a), dolfinx.fem.form(L)
+        self.bcs, self.target, self.reassemble, self.name = list(bcs), target, reassemble, name
+        self.A = dolfinx.fem.petsc.create_matrix(self.a)
+        self.b = dolfinx.fem.petsc.create_vector(target.function_space)
+        self.nullspace = None
+        if nullspace_constant:
+            ones = self.A.createVecRight()
+            ones.set(1.0)
+            ones.normalize()
+            self.nullspace = PETSc.NullSpace().create(vectors=[ones], comm=target.function_space.mesh.comm)
+        self._assemble_matrix()
+        self.ksp = PETSc.KSP().create(target.function_space.mesh.comm)
+        self.ksp.setOperators(self.A)
+        prefix = unique_prefix(re.sub(r"\W+", "_", name))
+        self.ksp.setOptionsPrefix(prefix)
+        opts = PETSc.Options()
+        for key, value in (options or PROJECTION).items():
+            opts[prefix + key] = value
+        self.ksp.setFromOptions()
+        for key in options or PROJECTION:
+            del opts[prefix + key]
+
+    def _assemble_matrix(self) -> None:
+        self.A.zeroEntries()
+        dolfinx.fem.petsc.assemble_matrix(self.A, self.a, bcs=self.bcs)
+        self.A.assemble()
+        if self.nullspace is not None:
+            self.A.setNullSpace(self.nullspace)
+
+    def solve(self) -> dolfinx.fem.Function:
+        if self.reassemble:
+            self._assemble_matrix()
+            self.ksp.setOperators(self.A)
+        with self.b.localForm() as local:
+            local.set(0.0)
+        dolfinx.fem.petsc.assemble_vector(self.b, self.L)
+        dolfinx.fem.petsc.apply_lifting(self.b, [self.a], bcs=[self.bcs])
+        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        dolfinx.fem.petsc.set_bc(self.b, self.bcs)
+        if self.nullspace is not None:
+            self.nullspace.remove(self.b)
+        self.ksp.solve(self.b, self.target.x.petsc_vec)
+        reason = self.ksp.getConvergedReason()
+        if reason < 0:
+            raise SolverError(f"{self.name}: the linear solve failed (PETSc reason {reason})")
+        self.target.x.scatter_forward()
+        return self.target
+
+    def destroy(self) -> None:
+        for obj in (self.ksp, self.A, self.b):
+            obj.destroy()
 
 
 def manufactured_or(given, derived):

@@ -61,13 +61,11 @@ import ufl
 from petsc4py import PETSc
 
 from pdesuite.errors import BadInput, SolverError
-from pdesuite.solvers.fem.base import unique_prefix
+from pdesuite.solvers.fem.base import LinearSystem
 from pdesuite.solvers.fem.expressions import numpy_interpolant
 from pdesuite.solvers.fem.mesh import Domain, require_affine_triangles
 from pdesuite.solvers.mesh_quality import count_inverted, folded_edges, signed_areas
 
-#: Mass-matrix projections: conjugate gradients with Jacobi (the P1 mass matrix is well conditioned).
-PROJECTION = {"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12, "ksp_atol": 1e-15, "ksp_max_it": 1000}
 #: The pseudo-time Laplace solve with its constant null space: CG with algebraic multigrid.
 LAPLACE = {"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-12, "ksp_atol": 1e-15, "ksp_max_it": 1000}
 
@@ -76,75 +74,13 @@ class MeshTangled(SolverError):
     """The moved mesh has inverted cells."""
 
 
-class _Linear:
-    """One linear system a(u, v) = L(v) solved repeatedly into ``target`` (forms compiled once).
-
-    ``reassemble``: rebuild the matrix before every solve (for forms on a mesh whose geometry moves).
-    ``nullspace_constant``: the operator is singular with the constants as its null space.
-    """
-
-    def __init__(self, a, L, target: dolfinx.fem.Function, bcs=(), options: dict | None = None,
-                 reassemble: bool = False, nullspace_constant: bool = False, name: str = "projection"):
-        self.a, self.L = dolfinx.fem.form(a), dolfinx.fem.form(L)
-        self.bcs, self.target, self.reassemble, self.name = list(bcs), target, reassemble, name
-        self.A = dolfinx.fem.petsc.create_matrix(self.a)
-        self.b = dolfinx.fem.petsc.create_vector(target.function_space)
-        self.nullspace = None
-        if nullspace_constant:
-            ones = self.A.createVecRight()
-            ones.set(1.0)
-            ones.normalize()
-            self.nullspace = PETSc.NullSpace().create(vectors=[ones], comm=target.function_space.mesh.comm)
-        self._assemble_matrix()
-        self.ksp = PETSc.KSP().create(target.function_space.mesh.comm)
-        self.ksp.setOperators(self.A)
-        prefix = unique_prefix(f"monge_ampere_{name}")
-        self.ksp.setOptionsPrefix(prefix)
-        opts = PETSc.Options()
-        for key, value in (options or PROJECTION).items():
-            opts[prefix + key] = value
-        self.ksp.setFromOptions()
-        for key in options or PROJECTION:
-            del opts[prefix + key]
-
-    def _assemble_matrix(self) -> None:
-        self.A.zeroEntries()
-        dolfinx.fem.petsc.assemble_matrix(self.A, self.a, bcs=self.bcs)
-        self.A.assemble()
-        if self.nullspace is not None:
-            self.A.setNullSpace(self.nullspace)
-
-    def solve(self) -> dolfinx.fem.Function:
-        if self.reassemble:
-            self._assemble_matrix()
-            self.ksp.setOperators(self.A)
-        with self.b.localForm() as local:
-            local.set(0.0)
-        dolfinx.fem.petsc.assemble_vector(self.b, self.L)
-        dolfinx.fem.petsc.apply_lifting(self.b, [self.a], bcs=[self.bcs])
-        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        dolfinx.fem.petsc.set_bc(self.b, self.bcs)
-        if self.nullspace is not None:
-            self.nullspace.remove(self.b)
-        self.ksp.solve(self.b, self.target.x.petsc_vec)
-        reason = self.ksp.getConvergedReason()
-        if reason < 0:
-            raise SolverError(f"Monge-Ampère mover: the {self.name} solve failed (PETSc reason {reason})")
-        self.target.x.scatter_forward()
-        return self.target
-
-    def destroy(self) -> None:
-        for obj in (self.ksp, self.A, self.b):
-            obj.destroy()
-
-
 def _tangential(v, n):
     """The part of vector v tangential to the unit normal n."""
     return v - ufl.dot(v, n) * n
 
 
 def hessian_recovery(u: dolfinx.fem.Function, hessian: dolfinx.fem.Function, tangential_boundary: bool = False,
-                     reassemble: bool = True) -> _Linear:
+                     reassemble: bool = True) -> LinearSystem:
     """The L2-projection Hessian recovery of a P1 function u into the P1 tensor function ``hessian``:
 
         ∫ H : τ dx = -∫ (∇·τ)·∇u dx + ∫ ∇u·(τ n) ds       for all τ ∈ P1^{d×d}
@@ -160,7 +96,7 @@ def hessian_recovery(u: dolfinx.fem.Function, hessian: dolfinx.fem.Function, tan
     grad_b = _tangential(ufl.grad(u), n) if tangential_boundary else ufl.grad(u)
     a = ufl.inner(sigma, tau) * ufl.dx
     L = -ufl.dot(ufl.div(tau), ufl.grad(u)) * ufl.dx + ufl.dot(grad_b, ufl.dot(tau, n)) * ufl.ds
-    return _Linear(a, L, hessian, reassemble=reassemble, name="Hessian")
+    return LinearSystem(a, L, hessian, reassemble=reassemble, name="Hessian recovery")
 
 
 # --------------------------------------------------------------------------------------------- monitors
@@ -215,7 +151,7 @@ class HessianMonitor(Monitor):
         if not (np.isfinite(alpha) and alpha >= 0):
             raise BadInput(f"monitor weight alpha must be a non-negative number, got {alpha}")
         self.solve, self.alpha = solve, float(alpha)
-        self._recovery: _Linear | None = None
+        self._recovery: LinearSystem | None = None
         self._u: dolfinx.fem.Function | None = None
 
     def hessian_norm_squared(self) -> np.ndarray:
@@ -377,23 +313,28 @@ class MongeAmpereMover:
             dolfinx.fem.assemble_scalar(dolfinx.fem.form(dolfinx.fem.Constant(mesh, 1.0) * ufl.dx)), op=MPI.SUM)
         self._residual_form = dolfinx.fem.form(psi * self.residual_expr * ufl.dx)
         self._norm_form = dolfinx.fem.form(psi * self.theta * ufl.dx)
+        self._vector = dolfinx.fem.petsc.create_vector(self.V)  # reused by _vector_norm every iteration
 
         g, v = ufl.TrialFunction(self.W), ufl.TestFunction(self.W)
-        self._gradient = _Linear(ufl.inner(g, v) * ufl.dx, ufl.inner(ufl.grad(self.phi_old), v) * ufl.dx,
-                                 self.grad_phi, bcs=self._boundary_conditions(), name="gradient")
+        self._gradient = LinearSystem(ufl.inner(g, v) * ufl.dx, ufl.inner(ufl.grad(self.phi_old), v) * ufl.dx,
+                                      self.grad_phi, bcs=self._boundary_conditions(),
+                                      name="Monge-Ampère gradient projection")
         phi = ufl.TrialFunction(self.V)
         a = ufl.inner(ufl.grad(phi), ufl.grad(psi)) * ufl.dx
         L = ufl.inner(ufl.grad(self.phi_old), ufl.grad(psi)) * ufl.dx + self.dtau * psi * self.residual_expr * ufl.dx
-        self._pseudo_step = _Linear(a, L, self.phi, options=LAPLACE, nullspace_constant=True, name="pseudo-time")
+        self._pseudo_step = LinearSystem(a, L, self.phi, options=LAPLACE, nullspace_constant=True,
+                                         name="Monge-Ampère pseudo-time step")
         self._hessian = hessian_recovery(self.phi, self.H, tangential_boundary=True, reassemble=False)
 
     # ------------------------------------------------------------------ pieces
     def _vector_norm(self, form) -> float:
-        b = dolfinx.fem.petsc.assemble_vector(form)
+        """‖b‖₂ of the assembled linear form (over the P1 test functions)."""
+        b = self._vector
+        with b.localForm() as local:
+            local.set(0.0)
+        dolfinx.fem.petsc.assemble_vector(b, form)
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        value = b.norm()
-        b.destroy()
-        return float(value)
+        return float(b.norm())
 
     def _set_geometry(self, points: np.ndarray) -> None:
         self.domain.mesh.geometry.x[:, :2] = points
@@ -447,7 +388,8 @@ class MongeAmpereMover:
             for iteration in range(self.maxiter + 1):
                 self._gradient.solve()
                 points = self.physical_points()
-                max_tangled = max(max_tangled, self.tangled_cells(points))
+                tangled = self.tangled_cells(points)
+                max_tangled = max(max_tangled, tangled)
                 self._evaluate_monitor(points)
                 if iteration == 0:
                     initial_monitor = self.m.x.array[self._node_dof].copy()
@@ -476,8 +418,7 @@ class MongeAmpereMover:
             raise
         finally:
             bar.close()
-        tangled = self.tangled_cells(points)
-        if tangled:
+        if tangled:  # the count of the final iteration's mesh
             self.restore()
             raise MeshTangled(f"Monge-Ampère mover: the converged mesh has {tangled} inverted cells "
                               f"(after {iteration} iterations); nothing was moved")

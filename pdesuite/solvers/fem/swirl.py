@@ -69,7 +69,8 @@ from petsc4py import PETSc
 
 from pdesuite.errors import BadInput, SolverError
 from pdesuite.problems.swirl import Swirl
-from pdesuite.solvers.fem.base import unique_prefix
+from pdesuite.solvers.fem.base import PROJECTION as BASE_PROJECTION
+from pdesuite.solvers.fem.base import LinearSystem, unique_prefix
 from pdesuite.solvers.fem.expressions import UFL, numpy_interpolant, spatial
 from pdesuite.solvers.fem.mesh import Domain, require_affine_triangles, unit_square
 from pdesuite.solvers.fem.monge_ampere import MeshTangled, MongeAmpereMover, Monitor, MoveResult, hessian_recovery
@@ -78,7 +79,7 @@ from pdesuite.solvers.mesh_quality import count_inverted
 #: The DG mass-matrix inverse: exact for a block-diagonal matrix (ILU(0) of each block makes no fill).
 MASS_SOLVER = {"ksp_type": "preonly", "pc_type": "bjacobi", "sub_pc_type": "ilu"}
 #: P1 projections and the monitor's smoothing step (SPD, well conditioned).
-PROJECTION = {"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12, "ksp_atol": 1e-15, "ksp_max_it": 2000}
+PROJECTION = {**BASE_PROJECTION, "ksp_max_it": 2000}
 #: Bounding-box padding of the non-matching interpolation's point search.
 PADDING = 1e-10
 
@@ -169,24 +170,6 @@ def _mean_cell_size(mesh: dolfinx.mesh.Mesh) -> float:
     return math.sqrt(2.0 * area / mesh.topology.index_map(mesh.topology.dim).size_global)
 
 
-class _Projection:
-    """a(w, v) = L(v) on a P1 space, assembled and solved afresh at every call (the geometry may move);
-    the forms are compiled once."""
-
-    def __init__(self, a, L, target: dolfinx.fem.Function, name: str):
-        prefix = unique_prefix("swirl_" + name.replace(" ", "_"))
-        self.problem = dolfinx.fem.petsc.LinearProblem(a, L, u=target, petsc_options=PROJECTION,
-                                                       petsc_options_prefix=prefix)
-        self.name = name
-
-    def solve(self) -> dolfinx.fem.Function:
-        u = self.problem.solve()
-        reason = self.problem.solver.getConvergedReason()
-        if reason < 0:
-            raise SolverError(f"swirl monitor: the {self.name} solve failed (PETSc reason {reason})")
-        return u
-
-
 # ----------------------------------------------------------------------------------------- monitor
 
 
@@ -232,16 +215,19 @@ class SolutionMonitor(Monitor):
         self.q = dolfinx.fem.Function(P1, name="q")
         self.q_smooth = dolfinx.fem.Function(P1, name="q_smooth")
         self.m = dolfinx.fem.Function(P1, name="monitor")
-        self._project_u = _Projection(w * v * ufl.dx, solution * v * ufl.dx, self.u1, "P1 projection")
+        def projection(a, L, target, name):  # on the solver's mesh, which moves: matrices reassembled
+            return LinearSystem(a, L, target, options=PROJECTION, reassemble=True, name=f"swirl monitor {name}")
+
+        self._project_u = projection(w * v * ufl.dx, solution * v * ufl.dx, self.u1, "P1 projection")
         if measure == "hessian":
             self.hessian = dolfinx.fem.Function(dolfinx.fem.functionspace(mesh, ("Lagrange", 1, (d, d))))
             self._recovery = hessian_recovery(self.u1, self.hessian)
         else:
-            self._grad_norm = _Projection(w * v * ufl.dx, ufl.sqrt(ufl.dot(ufl.grad(self.u1), ufl.grad(self.u1)))
-                                          * v * ufl.dx, self.q, "gradient norm")
+            grad_norm = ufl.sqrt(ufl.dot(ufl.grad(self.u1), ufl.grad(self.u1)))
+            self._grad_norm = projection(w * v * ufl.dx, grad_norm * v * ufl.dx, self.q, "gradient norm")
         eps = dolfinx.fem.Constant(mesh, PETSc.ScalarType(self.smoothing))
-        self._smooth = _Projection((w * v + eps * ufl.inner(ufl.grad(w), ufl.grad(v))) * ufl.dx, self.q * v * ufl.dx,
-                                   self.q_smooth, "smoothing")
+        self._smooth = projection((w * v + eps * ufl.inner(ufl.grad(w), ufl.grad(v))) * ufl.dx, self.q * v * ufl.dx,
+                                  self.q_smooth, "smoothing")
         self.refresh()
 
     def refresh(self) -> None:

@@ -13,7 +13,6 @@ from scipy.optimize import brentq  # noqa: E402
 
 from pdesuite.errors import BadInput, SolverError  # noqa: E402
 from pdesuite.solvers.fem import (  # noqa: E402
-    ReactionDiffusionSolver,
     monge_ampere,  # noqa: E402
     unit_square,
     unstructured_rectangle,
@@ -102,13 +101,9 @@ def test_the_residual_falls_below_rtol_and_the_monitor_is_equidistributed():
 
 
 def bump_case(domain, theta):
-    from pdesuite.problems import ReactionDiffusion
-    from pdesuite.problems.base import Parametric
-    from pdesuite.recipes.helmholtz_bumps import MAX_BUMPS, bumps
+    from pdesuite.recipes.helmholtz_bumps import bump_problem
 
-    parametric = Parametric(bumps, (MAX_BUMPS, 5))
-    problem = ReactionDiffusion(kappa=1.0, reaction=1.0, exact=parametric)
-    solver = ReactionDiffusionSolver(problem, domain)
+    parametric, problem, solver = bump_problem(domain)
     parametric.set(theta)
     return problem, solver
 
