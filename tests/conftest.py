@@ -59,3 +59,38 @@ def same_checkpoints():
         return a, b
 
     return check
+
+
+@pytest.fixture
+def fit_surrogate():
+    """fit(model, steps, lr=3e-3): Adam with a cosine schedule on a data-driven surrogate's own loss
+    (minibatches from a generator seeded 1), updating its EMA weights after every step."""
+    import torch
+
+    def fit(model, steps: int, lr: float = 3e-3) -> None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+        generator = torch.Generator().manual_seed(1)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            model.loss(generator)["loss"].backward()
+            optimizer.step()
+            schedule.step()
+            model.after_step()
+
+    return fit
+
+
+@pytest.fixture
+def training_fit_error():
+    """fit_error(model): an autoregressive surrogate's validation score on rollouts of its first 4
+    training trajectories (how well it fits what it saw)."""
+    def fit_error(model) -> float:
+        kept = model.val_u, model.val_cond
+        model.val_u, model.val_cond = model.train_u[:4], model.train_cond[:4]
+        try:
+            return model.validation_error()
+        finally:
+            model.val_u, model.val_cond = kept
+
+    return fit_error

@@ -44,6 +44,15 @@ def test_smoke_runs_every_stage(tmp_path, tiny_moved):
     generate("hyperelastic", carried / "hyperelastic.h5", progress=False,
              overrides={"steps": "2", "resolution": "8", "h": "0.25"})
     shutil.copy(tiny_moved, carried / "um2n-helmholtz.h5")
+    # the device has no packaged text encoder: the prompts of the smoke file it will make (same settings,
+    # same seed) are embedded here and carried
+    from pdesuite.gpu_validation import SMOKE_SIZES
+    from pdesuite.nn.sentence_encoder import embed_prompts
+    from pdesuite.settings import parse_assignments
+
+    settings = parse_assignments([a for a in SMOKE_SIZES.text2pde[0] if a != "--set"])
+    smoke = generate("smoke", tmp_path / "smoke.h5", seed=0, progress=False, overrides=settings)
+    embed_prompts(smoke, carried / "smoke-prompts.h5")
     result = run_script("--smoke", "-o", out, "--work", tmp_path / "work", "--budget", "400",  # a loaded machine
                         "--carried", carried)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -53,7 +62,7 @@ def test_smoke_runs_every_stage(tmp_path, tiny_moved):
     stages = summary["stages"]
     assert {name: stage["status"] for name, stage in stages.items()} == {
         "refiner": "done", "ks-generation": "done", "pig-suite": "done", "convection": "done", "throughput": "done",
-        "insr": "done", "um2n": "done"}
+        "insr": "done", "um2n": "done", "text2pde": "done"}
     refiner = stages["refiner"]
     assert 2 <= refiner["steps"] <= 8  # sized by the probe, capped at the smoke size
     assert all(rate > 0 for rate in refiner["probe_steps_per_second_side_by_side"].values())
@@ -77,6 +86,11 @@ def test_smoke_runs_every_stage(tmp_path, tiny_moved):
     um2n = stages["um2n"]["table"][0]
     assert um2n["steps"] == 4 and 0 < um2n["displacement_error"] and um2n["failed"] is not None
     assert f"--data {carried / 'um2n-helmholtz.h5'}" in stages["um2n"]["runs"]["um2n"]["train"]["command"]
+    text2pde = {row["model"]: row for row in stages["text2pde"]["table"]}
+    assert set(text2pde) == {"text2pde-first-frame", "text2pde-text", "smoke-unet-mse", "smoke-fno"}
+    assert all(row["trajectory_l2"] > 0 and row["steps"] == 4 for row in text2pde.values())
+    assert text2pde["text2pde-text"]["unconditional"] is not None
+    assert "smoke-prompts.h5" in stages["text2pde"]["runs"]["text2pde-text"]["train"]["command"]
     assert summary["machine"]["torch"] and summary["device"] == "cpu"
     text = (out / "summary.md").read_text()
     assert "PDE-Refiner / MSE high-correlation time" in text and "| pig-helmholtz |" in text

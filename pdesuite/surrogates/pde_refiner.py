@@ -35,8 +35,8 @@ give the samples of the paper's uncertainty estimate.
 The refinement step enters the network as a fourth scalar condition, 10 k / K.
 
 Shapes:
-    window (batch, history, n_x) -> next state (batch, n_x); the network sees
-    (batch, history + 1, n_x).
+    window (batch, history, *state) -> next state (batch, *state) (KS: state = (n_x,)); the network
+    sees (batch, (history + 1)·F, *spatial) channels: the window's and the noisy target's.
 """
 
 from __future__ import annotations
@@ -129,12 +129,13 @@ class PDERefiner(AutoregressiveSurrogate):
     def draw(self, batch: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
         K = int(self.config["num_refinement_steps"])
         return {"k": torch.randint(K + 1, (batch,), generator=generator),
-                "eps": torch.randn(batch, 1, self.n_x, generator=generator)}
+                "eps": torch.randn(batch, self.n_fields, *self.spatial, generator=generator)}
 
     def objective(self, x: torch.Tensor, y: torch.Tensor, cond: torch.Tensor,
                   noise: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         z, eps, k = self.encode_target(x, y), noise["eps"], noise["k"].long()
-        alpha, sigma = self.alpha_k[k].to(z)[:, None, None], self.sigma_k[k].to(z)[:, None, None]
+        expand = (slice(None),) + (None,) * (z.ndim - 1)
+        alpha, sigma = self.alpha_k[k].to(z)[expand], self.sigma_k[k].to(z)[expand]
         noisy = alpha * z + sigma * eps
         v = self.net(torch.cat([x, noisy], dim=1), self._step_condition(cond, k))
         return {"loss": (v - (alpha * eps - sigma * z)).pow(2).mean()}
@@ -144,10 +145,11 @@ class PDERefiner(AutoregressiveSurrogate):
                      generator: torch.Generator | None = None, averaged: bool = True) -> torch.Tensor:
         K = int(self.config["num_refinement_steps"])
         sampler = refiner_sampler(K, float(self.config["min_noise_std"]))
-        shape = (window.shape[0], 1, window.shape[-1])
+        x = self.to_channels(window)
+        shape = (x.shape[0], self.n_fields, *x.shape[2:])
         z = torch.randn(shape, generator=generator, dtype=window.dtype).to(window.device)
 
         def model(noisy: torch.Tensor, t: torch.Tensor) -> torch.Tensor:  # t: the schedule time K - k per row
-            return self.network(averaged, torch.cat([window, noisy], dim=1), self._step_condition(cond, K - t))
+            return self.network(averaged, torch.cat([x, noisy], dim=1), self._step_condition(cond, K - t))
 
-        return self.decode_target(window, sampler.sample(model, z, generator=generator))[:, 0]
+        return self.from_channels(self.decode_target(x, sampler.sample(model, z, generator=generator)))

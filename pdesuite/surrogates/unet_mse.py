@@ -11,7 +11,8 @@ repeatedly. Pairs, conditioning, EMA weights and the budget in epochs are shared
 `pde-refiner` (`pdesuite.surrogates.autoregressive`).
 
 Shapes:
-    window (batch, history, n_x) -> next state (batch, n_x).
+    window (batch, history, *state) -> next state (batch, *state); state (n_x,) for KS, (n_x, n_y, F) for
+    smoke, whose F fields are the U-Net's channels (history·F in, F out).
 """
 
 from __future__ import annotations
@@ -24,23 +25,39 @@ from torch import nn
 from pdesuite.registry import SURROGATES
 from pdesuite.surrogates.autoregressive import AUTOREGRESSIVE_DEFAULTS, AutoregressiveSurrogate
 
+#: Smoke (32², 16 frames, 3 fields): one frame in, one stored frame per model step.
+SMOKE = {"history": 1, "time_step": 1, "val_trajectories": 4, "val_steps": 15}
+
 #: CPU profile (measured on one core, see docs/pde-refiner.md); a GPU profile: the authors' U-Net at half
 #: width (13.5 M parameters, ~8 minutes on one H100 for 12k steps, docs/gpu.md); PDE-Refiner's own
 #: configuration (the authors' Unetmod-1d-64: 53.9 M parameters, GroupNorm over all channels).
+#: On ``smoke`` (Text2PDE's autoregressive U-Net baseline): small 1,063,107 parameters (fno's smoke profile
+#: 1,048,773; 1200 steps, about 6 minutes on one core, as long as text2pde's DiT trains), gpu 9,522,243
+#: (fno 9,431,913), paper
+#: Text2PDE's U-Net (ldm_pdes ``configs/ns2D/baselines/unet.yaml``: hidden 128, PDEArena mults (1, 2, 2, 4),
+#: lr 1e-4 cosine, 150 epochs of batch 32, gradient norm clipped at 1; 586,225,027 parameters; our U-Nets pad
+#: circularly and the fields are not normalised, unlike Text2PDE's).
 PROFILES: dict[str, dict[str, Any]] = {
     "small": {"hidden": 8, "channel_mults": [1, 2, 2, 4], "blocks_per_level": 1, "batch_size": 32,
               "epochs": 0, "adam_steps": 1500, "lr": 1e-3, "min_lr": 1e-5, "schedule": "cosine",
               "ema_decay": 0.99, "val_every": 250, "checkpoint_every": 250, "log_every": 25,
-              "val_trajectories": 4, "val_steps": 40},
+              "val_trajectories": 4, "val_steps": 40,
+              "problems": {"smoke": {**SMOKE, "hidden": 16, "channel_mults": [1, 2, 4, 4], "blocks_per_level": 1,
+                                     "batch_size": 16, "adam_steps": 1200, "val_every": 200,
+                                     "checkpoint_every": 200, "log_every": 50}}},
     "gpu": {"architecture": "pdearena", "hidden": 32, "channel_mults": [1, 2, 4, 16], "blocks_per_level": 2,
             "norm_groups": 1, "batch_size": 128, "epochs": 0, "adam_steps": 12000, "lr": 1e-3, "min_lr": 1e-5,
             "schedule": "cosine", "ema_decay": 0.995, "val_every": 2000, "checkpoint_every": 1000,
-            "log_every": 100, "val_trajectories": 16, "val_steps": 80},
+            "log_every": 100, "val_trajectories": 16, "val_steps": 80,
+            "problems": {"smoke": {**SMOKE, "architecture": "modern", "hidden": 48, "channel_mults": [1, 2, 4, 4],
+                                   "blocks_per_level": 1, "norm_groups": 8, "batch_size": 32, "val_trajectories": 16}}},
     "paper": {"architecture": "pdearena", "norm_groups": 1,
               "hidden": 64, "channel_mults": [1, 2, 4, 16], "blocks_per_level": 2, "batch_size": 128,
               "epochs": 400, "lr": 1e-4, "min_lr": 1e-6, "schedule": "cosine", "ema_decay": 0.995,
               "val_every": 10000, "checkpoint_every": 5000, "log_every": 500, "val_trajectories": 16,
-              "val_steps": 160},
+              "val_steps": 160,
+              "problems": {"smoke": {**SMOKE, "hidden": 128, "batch_size": 32, "epochs": 150, "val_trajectories": 16,
+                                     "val_steps": 55, "grad_clip": 1.0}}},
 }
 
 
@@ -60,4 +77,5 @@ class UNetMSE(AutoregressiveSurrogate):
 
     def predict_next(self, window: torch.Tensor, cond: torch.Tensor,
                      generator: torch.Generator | None = None, averaged: bool = True) -> torch.Tensor:
-        return self.decode_target(window, self.network(averaged, window, cond))[:, 0]
+        x = self.to_channels(window)
+        return self.from_channels(self.decode_target(x, self.network(averaged, x, cond)))

@@ -18,12 +18,15 @@ ones with history 1) — batched and deterministic for a seed, and reports (defi
   reference's energy there (``..._absolute``: not divided);
 * ``timing``: the rollout's wall time (the speed against the KS solver is measured by
   ``benchmarks/rollout_speed.py``);
+* 2D or multi-field data (smoke: (n_x, n_y, F) states): the correlation of a step is taken over
+  all grid points and fields; nrmse, vrmse and the Fourier bands per field; no 1D error spectrum;
 * for pde-refiner with ``uncertainty_samples`` S ≥ 2: the paper's uncertainty estimate — S more
   stochastic rollouts (seeds seed+1..seed+S), the per-trajectory time at which their mutual
   correlation drops below 0.8, and its agreement with the true per-trajectory time.
 
 Figures: ``space_time.png`` (reference, prediction, error of test trajectory 0),
-``correlation.png``, ``error_spectra.png``.
+``correlation.png``, ``error_spectra.png``; for 2D or multi-field data ``correlation.png`` and
+``relative_l2.png`` (per step).
 """
 
 
@@ -40,7 +43,7 @@ from pdesuite.errors import BadInput
 from pdesuite.registry import EVALUATORS
 from pdesuite.validation import metrics
 from pdesuite.validation.evaluation import Evaluation, Evaluator, TrainedRun
-from pdesuite.validation.plots import plot_correlation, plot_error_spectra, plot_space_time
+from pdesuite.validation.plots import plot_correlation, plot_curves, plot_error_spectra, plot_space_time
 
 HIGH_WAVENUMBER_FRACTION = 8  # high wavenumbers: mode index >= n_x / 8
 
@@ -50,8 +53,8 @@ def rollout_split(surrogate, path, split: str = "test", seed: int = 0, batch: in
     """Roll ``surrogate`` out over the trajectories of ``split``.
 
     Returns:
-        {"prediction": (B, T, n_x), "reference": (B, T, n_x) (the predicted steps only),
-         "initial": (B, history, n_x), "step_seconds": float,
+        {"prediction": (B, T, *state), "reference": (B, T, *state) (the predicted steps only; state
+         (n_x,) for KS, (n_x, n_y, F) for smoke), "initial": (B, history, *state), "step_seconds": float,
          "seconds": wall time of the rollout, "data": the split (`AutoregressiveSurrogate.trajectories`)}.
     """
     data = surrogate.trajectories(split, path=path) if data is None else data
@@ -61,7 +64,7 @@ def rollout_split(surrogate, path, split: str = "test", seed: int = 0, batch: in
     if u.shape[1] <= h:
         raise BadInput(f"the {split} trajectories of {path} are too short for history {h} × time_step "
                        f"{surrogate.time_step}")
-    raw = np.stack([data["conditions"][name] for name in surrogate.condition_names], axis=1)
+    raw = surrogate.condition_array(data, path)
     initial, cond = torch.as_tensor(u[:, :h]), torch.as_tensor(raw)
     generator = torch.Generator().manual_seed(seed)
     started = time.perf_counter()
@@ -111,21 +114,20 @@ class RolloutEvaluator(Evaluator):
         times = values["correlation_time"]
         summary = ", ".join(f"corr > {th} for {times[th]['steps']} steps ({times[th]['seconds']:.1f} s)"
                             for th in ("0.8", "0.9", "0.95"))
-        summary += f"; high-wavenumber error {values['high_wavenumber_error']:.3e}"
+        if "high_wavenumber_error" in values:
+            summary += f"; high-wavenumber error {values['high_wavenumber_error']:.3e}"
+        else:
+            summary += f"; relative L2 {values['relative_l2']:.3e}"
         return Evaluation(values, figures, summary, {**run.provenance(), "split": split, "seed": seed})
 
     @staticmethod
     def rollout_metrics(surrogate, rolled: dict[str, Any], split: str) -> dict[str, Any]:
         pred, ref = rolled["prediction"], rolled["reference"]
         step_seconds = rolled["step_seconds"]
-        corr = metrics.pearson_correlation(pred, ref)
-        n_x = pred.shape[-1]
-        spectrum_steps = min(16, pred.shape[1])
-        k, err1, ref1 = metrics.error_spectrum(pred, ref, steps=slice(0, 1))
-        _, errn, refn = metrics.error_spectrum(pred, ref, steps=slice(0, spectrum_steps))
-        high = k >= n_x // HIGH_WAVENUMBER_FRACTION
-        fields = (pred[..., None], ref[..., None])  # (B, T, N, 1): one field
-        return {
+        corr = metrics.pearson_correlation(pred, ref)  # over all grid points (and fields) of a step
+        one_field = getattr(surrogate, "n_fields", 1) == 1
+        fields = (pred[..., None], ref[..., None]) if one_field else (pred, ref)  # (B, T, *spatial, F)
+        values = {
             "trajectories": int(pred.shape[0]), "model_steps": int(pred.shape[1]),
             "time_step": surrogate.time_step, "history": surrogate.history, "step_seconds": step_seconds,
             "correlation_time": metrics.correlation_times(pred, ref, step_seconds=step_seconds),
@@ -137,16 +139,25 @@ class RolloutEvaluator(Evaluator):
             "nrmse": metrics.nrmse(*fields, time_axis=1, sample_axis=0),
             "vrmse": metrics.vrmse(*fields, time_axis=1, sample_axis=0),
             "fourier_band_errors": metrics.fourier_band_errors(*fields, time_axis=1, sample_axis=0),
-            "error_spectrum": {"k": k.tolist(), "first_step": err1.tolist(), "reference_first_step": ref1.tolist(),
-                               "steps": spectrum_steps, "first_steps": errn.tolist(),
-                               "reference_first_steps": refn.tolist()},
-            "high_wavenumber_from": int(n_x // HIGH_WAVENUMBER_FRACTION),
-            "high_wavenumber_error": float(err1[high].sum() / max(ref1[high].sum(), 1e-300)),
-            "high_wavenumber_error_absolute": float(err1[high].sum()),
-            "timing": {"surrogate_seconds": rolled["seconds"], "device": str(surrogate.device),
-                       "threads": torch.get_num_threads(), "trajectories": int(pred.shape[0]),
-                       "model_steps": int(pred.shape[1])},
         }
+        if pred.ndim == 3:  # one field on a periodic 1D grid: the spectra of PDE-Refiner's analysis
+            n_x = pred.shape[-1]
+            spectrum_steps = min(16, pred.shape[1])
+            k, err1, ref1 = metrics.error_spectrum(pred, ref, steps=slice(0, 1))
+            _, errn, refn = metrics.error_spectrum(pred, ref, steps=slice(0, spectrum_steps))
+            high = k >= n_x // HIGH_WAVENUMBER_FRACTION
+            values.update({
+                "error_spectrum": {"k": k.tolist(), "first_step": err1.tolist(), "reference_first_step": ref1.tolist(),
+                                   "steps": spectrum_steps, "first_steps": errn.tolist(),
+                                   "reference_first_steps": refn.tolist()},
+                "high_wavenumber_from": int(n_x // HIGH_WAVENUMBER_FRACTION),
+                "high_wavenumber_error": float(err1[high].sum() / max(ref1[high].sum(), 1e-300)),
+                "high_wavenumber_error_absolute": float(err1[high].sum()),
+            })
+        values["timing"] = {"surrogate_seconds": rolled["seconds"], "device": str(surrogate.device),
+                            "threads": torch.get_num_threads(), "trajectories": int(pred.shape[0]),
+                            "model_steps": int(pred.shape[1])}
+        return values
 
     @staticmethod
     def plot(surrogate, run: TrainedRun, rolled: dict[str, Any], values: dict[str, Any], output: Path,
@@ -155,6 +166,13 @@ class RolloutEvaluator(Evaluator):
         pred, ref = rolled["prediction"], rolled["reference"]
         step_seconds = rolled["step_seconds"]
         t_axis = (np.arange(pred.shape[1]) + 1) * step_seconds
+        if pred.ndim != 3:  # 2D or several fields
+            plot_correlation({name: metrics.pearson_correlation(pred, ref)}, output / "correlation.png",
+                             step_seconds=step_seconds)
+            plot_curves({name: (t_axis, np.asarray(values["per_step_relative_l2"]))}, output / "relative_l2.png",
+                        xlabel="time after the initial state", ylabel="relative L2 (all trajectories)",
+                        title=f"{name} on {dataset} ({split})")
+            return ["correlation.png", "relative_l2.png"]
         x_axis = rolled["data"]["x"][0] if rolled["data"]["x"] is not None else None
         plot_space_time(ref[0], pred[0], output / "space_time.png", x=x_axis, t=t_axis,
                         title=f"{name} on {dataset} ({split} trajectory 0)")

@@ -126,18 +126,6 @@ def one_step_error(model) -> float:
     return float((pred - y).norm() / (y - x[:, 0]).norm())
 
 
-def fit(model, steps: int, lr: float = 3e-3) -> None:
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-    generator = torch.Generator().manual_seed(1)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        model.loss(generator)["loss"].backward()
-        optimizer.step()
-        schedule.step()
-        model.after_step()
-
-
 def fixed_loss(model, level: int | None = None) -> float:
     """The loss averaged over 4 fixed batches (refiner: optionally one refinement step only)."""
     generator = torch.Generator().manual_seed(123)
@@ -151,22 +139,22 @@ def fixed_loss(model, level: int | None = None) -> float:
         model.draw = original
 
 
-def test_unet_mse_overfits_a_few_trajectories(tiny_ks):
+def test_unet_mse_overfits_a_few_trajectories(tiny_ks, fit_surrogate):
     torch.set_num_threads(1)
     model = handful(make(UNetMSE, tiny_ks, ema_decay=0.0))
     before, error_before = fixed_loss(model), one_step_error(model)
-    fit(model, 100)
+    fit_surrogate(model, 100)
     after, error_after = fixed_loss(model), one_step_error(model)
     assert after < before / 30, (before, after)
     assert error_after < 0.2 < error_before, (error_before, error_after)
 
 
-def test_refiner_overfits_a_few_trajectories(tiny_ks):
+def test_refiner_overfits_a_few_trajectories(tiny_ks, fit_surrogate):
     torch.set_num_threads(1)
     model = handful(make(PDERefiner, tiny_ks, ema_decay=0.0))
     before = [fixed_loss(model, k) for k in (0, 1)]
     error_before = one_step_error(model)
-    fit(model, 100, lr=1e-2)
+    fit_surrogate(model, 100, lr=1e-2)
     after = [fixed_loss(model, k) for k in (0, 1)]
     error_after = one_step_error(model)
     # k = 0, the MSE-like prediction from pure noise, learns first; the denoising steps (k = 1: σ ≈ 0.086)
@@ -188,9 +176,9 @@ def test_rollout_is_deterministic_for_a_seed(tiny_ks):
     assert 0.0 <= model.validation_error() <= 2.0
 
 
-def test_ema_weights_are_used_and_saved(tiny_ks):
+def test_ema_weights_are_used_and_saved(tiny_ks, fit_surrogate):
     model = make(UNetMSE, tiny_ks, ema_decay=0.5)
-    fit(model, 2)
+    fit_surrogate(model, 2)
     shadow, weight = model.ema.shadows()[0], next(model.net.parameters())
     assert not torch.equal(shadow, weight)
     assert any(key.startswith("ema.shadow_") for key in model.state_dict())
