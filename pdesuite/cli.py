@@ -102,6 +102,15 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from pdesuite.data.export import export_the_well
+
+    out = export_the_well(args.file, args.output, overwrite=args.overwrite)
+    if not args.quiet:
+        print(f"wrote {out} (The Well layout: {out / 'data'}/<split>/*.hdf5 and {out / 'stats.yaml'})")
+    return 0
+
+
 def cmd_embed_prompts(args) -> int:
     from pdesuite.io import check_output_path
     from pdesuite.nn.sentence_encoder import embed_prompts
@@ -238,6 +247,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("export", parents=[common], help="write a grid dataset in a peer's layout (The Well)",
+                       description="Write a dataset file in The Well's HDF5 layout, which the_well's WellDataset "
+                                   "loads (docs/dataset-format.md).")
+    p.add_argument("file", help="pdesuite dataset file (grid data)")
+    p.add_argument("--to", required=True, choices=["the-well"], help="target layout")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("embed-prompts", parents=[common], help="embed a dataset's prompts for text conditioning",
                        description="Embed every distinct prompt of a dataset file with the frozen text encoder "
