@@ -336,7 +336,7 @@ class AutoregressiveSurrogate(Surrogate):
 
     @torch.no_grad()
     def rollout_split(self, split: str, frames: int | None = None, generator: torch.Generator | None = None,
-                      batch: int = 64) -> np.ndarray:
+                      batch: int = 64, path=None, data: dict[str, Any] | None = None) -> np.ndarray:
         """Every trajectory of ``split`` rolled out from its first ``history`` model steps.
 
         At the model's time resolution v = u[:, ::time_step] (every ``time_step``-th stored state),
@@ -347,12 +347,13 @@ class AutoregressiveSurrogate(Surrogate):
         ``frames`` defaulting to the data's length (more extrapolate). The first frames therefore equal
         the reference exactly, and the same trajectories can be scored against any other model's
         (whole-trajectory and per-frame errors). ``generator`` drives the sampling noise (default: seed
-        0, reproducible); ``batch`` trajectories are rolled out at a time.
+        0, reproducible); ``batch`` trajectories are rolled out at a time. ``path`` reads the split of
+        another file, ``data`` passes it already read (`trajectories`).
 
         Shapes:
             returns: (n, frames, *spatial, F), float, also for one field (KS: (n, frames, n_x, 1)).
         """
-        data = self.trajectories(split)
+        data = self.trajectories(split, path=path) if data is None else data
         u = data["u"][:, :: self.time_step]
         h = self.history
         total = u.shape[1] if frames is None else frames
@@ -361,7 +362,7 @@ class AutoregressiveSurrogate(Surrogate):
         if u.shape[1] < h:
             raise BadInput(f"the {split} trajectories of {self.task.dataset} have {u.shape[1]} model steps, fewer "
                            f"than history {h}")
-        initial, raw = torch.as_tensor(u[:, :h]), torch.as_tensor(self.condition_array(data, self.task.dataset))
+        initial, raw = torch.as_tensor(u[:, :h]), torch.as_tensor(self.condition_array(data, path or self.task.dataset))
         generator = torch.Generator().manual_seed(0) if generator is None else generator
         parts = []
         for i in range(0, initial.shape[0], batch):

@@ -36,7 +36,6 @@ Shapes: latents (n, C, T', X', Y'); text embeddings (n, 384); trajectories (n, T
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -131,7 +130,6 @@ class Text2PDE(Surrogate):
         self.latent_shape = tuple(latent)
         context = latent[0] if c["conditioning"] == "first-frame" else 0
         cond_dim = 0
-        self.encoder_name = None
         object.__setattr__(self, "_text", None)
         if c["conditioning"] == "text":
             if self.autoencoder.split_arrays("train")["prompt"] is None:
@@ -139,7 +137,7 @@ class Text2PDE(Surrogate):
                                "smoke and cylinder-flow samples carry them)")
             # not a submodule: the frozen encoder is no part of the state dict, checkpoints or .to(device)
             object.__setattr__(self, "_text", self.text_encoder())
-            cond_dim, self.encoder_name = int(self._text.dim), self._text.name
+            cond_dim = int(self._text.dim)
         try:
             self.net = LatentDiT.from_size(c["size"], latent[0], latent[1:], c["patch"], context_channels=context,
                                            cond_dim=cond_dim)
@@ -153,7 +151,6 @@ class Text2PDE(Surrogate):
             self.register_buffer("text_mean", torch.as_tensor(train["text"].mean(axis=0)))
             self.register_buffer("text_std", torch.as_tensor(np.maximum(train["text"].std(axis=0), 1e-6)))
         self.register_buffer("latent_scale", torch.tensor(float(np.std(train["x0"])) or 1.0))
-        self._cache: dict[str, dict] = {}
 
     # -- conditioning data ---------------------------------------------------------------------------
     def text_encoder(self):
@@ -166,10 +163,7 @@ class Text2PDE(Surrogate):
         if self.config["conditioning"] != "text":
             raise BadInput(f"this text2pde model is conditioned on {self.config['conditioning']}, not on text: "
                            "it takes no prompt")
-        bad = [i for i, p in enumerate(prompts) if not isinstance(p, str) or not p.strip()]
-        if bad:
-            raise BadInput(f"text2pde: prompt {bad[0]} is empty")
-        return self._text.embed(list(prompts))
+        return self._text.embed(list(prompts))  # blank prompts are refused there (check_prompts)
 
     def latents(self, split: str) -> dict[str, Any]:
         """A split's encoded data, computed once: x0 (n, C, T', ...) unscaled posterior means, the
@@ -305,14 +299,3 @@ class Text2PDE(Surrogate):
         if not 0 <= i < n:
             raise BadInput(f"sample {i} out of range: {self.config['split']} has {n} trajectories")
         return self.generate(self.config["split"], [i])[0]
-
-    def time_generation(self, split: str, rows, repeats: int = 3, **options: Any) -> float:
-        """Median seconds to generate (sample and decode) the trajectories of ``rows``."""
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            self.generate(split, rows, **options)
-            if self.device.type == "cuda":
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - start)
-        return float(np.median(times))

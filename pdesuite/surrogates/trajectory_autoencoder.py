@@ -66,9 +66,8 @@ def read_trajectories(path: str | os.PathLike, split: str) -> dict[str, Any]:
     names = list(arrays.get("param_names", []))
     params = {name: np.asarray(arrays["params"])[:, i].astype(np.float64) for i, name in enumerate(names)}
     prompt = None
-    with open_h5(path) as f:
-        if "prompt" in f[split]:
-            prompt = [v.decode() if isinstance(v, bytes) else str(v) for v in f[split]["prompt"][()].ravel()]
+    if "prompt" in arrays:  # DatasetFile.split reads the extras too
+        prompt = [v.decode() if isinstance(v, bytes) else str(v) for v in np.ravel(arrays["prompt"])]
     return {"u": u, "fields": list(data.fields), "mesh": True, "points": np.asarray(points)[:, :2],
             "params": params, "prompt": prompt, "problem": data.attrs.get("problem", ""),
             "times": np.asarray(data.coordinates()["t"])}
@@ -284,6 +283,4 @@ def trajectory_l2(prediction: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def frame_l2(prediction: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Per-trajectory, per-frame relative L2 over points and fields: (n, T, ...) -> (n, T)."""
     n, t = reference.shape[:2]
-    diff = (np.asarray(prediction, np.float64) - reference).reshape(n, t, -1)
-    return np.linalg.norm(diff, axis=2) / np.maximum(np.linalg.norm(np.asarray(reference, np.float64).reshape(n, t, -1),
-                                                                    axis=2), 1e-30)
+    return trajectory_l2(np.reshape(prediction, (n * t, -1)), np.reshape(reference, (n * t, -1))).reshape(n, t)

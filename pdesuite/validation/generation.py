@@ -138,11 +138,21 @@ def grid_coordinates(path) -> dict[str, np.ndarray]:
 
 def _spacing(path) -> float | None:
     """The grid spacing Δx of a dataset file (None for mesh data)."""
-    from pdesuite.data.reader import open_dataset
+    x = grid_coordinates(path).get("x")
+    return float(x[1] - x[0]) if x is not None and len(x) > 1 else None
 
-    coords = open_dataset(path).coordinates()
-    x = coords.get("x")
-    return float(x[1] - x[0]) if x is not None and np.ndim(x) == 1 and len(x) > 1 else None
+
+def without_prompt(model, split: str, rows, generated: np.ndarray, reference: np.ndarray, seed: int,
+                   **options: Any) -> dict[str, Any]:
+    """A text model against itself without its prompt, from the same noise (seed ``seed``): the
+    unconditional error and, for smoke, the region agreement with and without the prompt."""
+    import torch
+
+    free = model.generate(split, rows, generator=torch.Generator().manual_seed(seed), **{**options, "guidance": 0.0})
+    fields, grid = list(model.autoencoder.fields), grid_coordinates(model.dataset)
+    return {"unconditional_l2": float(np.mean(trajectory_l2(free, reference))),
+            "region_agreement": region_agreement(generated, reference, fields, grid),
+            "region_agreement_unconditional": region_agreement(free, reference, fields, grid)}
 
 
 @EVALUATORS.register("reconstruction")
@@ -192,12 +202,11 @@ class GenerationEvaluator(Evaluator):
         rows = np.arange(len(reference) if not o["samples"] else min(int(o["samples"]), len(reference)))
         reference = reference[rows]
         options = {"sampler": o["sampler"], "nfe": o["nfe"], "guidance": o["guidance"]}
-        surrogate.sampler(o["sampler"], o["nfe"])  # bad sampler or NFE: one line before any work
+        sampler = surrogate.sampler(o["sampler"], o["nfe"])  # bad sampler or NFE: one line before any work
         start = time.perf_counter()
         generated = surrogate.generate(split, rows, generator=torch.Generator().manual_seed(int(o["seed"])), **options)
         seconds = time.perf_counter() - start
         spacing = _spacing(surrogate.dataset)
-        sampler = surrogate.sampler(o["sampler"], o["nfe"])
         metrics: dict[str, Any] = {
             "split": split, "samples": len(rows), "conditioning": surrogate.config["conditioning"],
             "sampler": sampler.name(), "nfe": sampler.steps,
@@ -209,15 +218,13 @@ class GenerationEvaluator(Evaluator):
         metrics["autoencoder_l2"] = float(np.mean(trajectory_l2(reconstruction, reference)))
         if surrogate.config["conditioning"] == "text":
             # the same noise without the prompt: does the text move samples towards their references?
-            free = surrogate.generate(split, rows, generator=torch.Generator().manual_seed(int(o["seed"])),
-                                      guidance=0.0, sampler=o["sampler"], nfe=o["nfe"])
-            metrics["unconditional_l2"] = float(np.mean(trajectory_l2(free, reference)))
+            effect = without_prompt(surrogate, split, rows, generated, reference, int(o["seed"]),
+                                    sampler=o["sampler"], nfe=o["nfe"])
+            metrics["unconditional_l2"] = effect["unconditional_l2"]
             metrics["text_gain"] = metrics["unconditional_l2"] / max(metrics["trajectory_l2"], 1e-30)
-            grid = grid_coordinates(surrogate.dataset)
-            agree = region_agreement(generated, reference, list(ae.fields), grid)
-            if agree is not None:
-                metrics["region_agreement"] = agree
-                metrics["region_agreement_unconditional"] = region_agreement(free, reference, list(ae.fields), grid)
+            if effect["region_agreement"] is not None:
+                metrics["region_agreement"] = effect["region_agreement"]
+                metrics["region_agreement_unconditional"] = effect["region_agreement_unconditional"]
         output.mkdir(parents=True, exist_ok=True)
         frames = np.arange(reference.shape[1])
         plot_curves({f"{metrics['conditioning']} ({metrics['sampler']}, {metrics['nfe']} NFE)":
@@ -372,11 +379,9 @@ def score_runs(folders: dict[str, Path], split: str = "test", seed: int = 0) -> 
             extra["autoencoder_parameters"] = count_parameters(model.autoencoder.net)
             extra["conditioning"] = model.config["conditioning"]
             if model.config["conditioning"] == "text":
-                free = model.generate(split, generator=torch.Generator().manual_seed(seed), guidance=0.0)
-                extra["unconditional"] = float(np.mean(trajectory_l2(free, reference)))
-                grid = grid_coordinates(model.dataset)
-                extra["region_agreement"] = region_agreement(prediction, reference, fields, grid)
-                extra["region_agreement_unconditional"] = region_agreement(free, reference, fields, grid)
+                effect = without_prompt(model, split, None, prediction, reference, seed)
+                extra["unconditional"] = effect.pop("unconditional_l2")
+                extra.update(effect)
         else:
             prediction = model.rollout_split(split)
             seconds = time.perf_counter() - start

@@ -58,22 +58,19 @@ def rollout_split(surrogate, path, split: str = "test", seed: int = 0, batch: in
          "seconds": wall time of the rollout, "data": the split (`AutoregressiveSurrogate.trajectories`)}.
     """
     data = surrogate.trajectories(split, path=path) if data is None else data
-    n = data["u"].shape[0]
     u = data["u"][:, :: surrogate.time_step]
     h = surrogate.history
     if u.shape[1] <= h:
         raise BadInput(f"the {split} trajectories of {path} are too short for history {h} × time_step "
                        f"{surrogate.time_step}")
-    raw = surrogate.condition_array(data, path)
-    initial, cond = torch.as_tensor(u[:, :h]), torch.as_tensor(raw)
-    generator = torch.Generator().manual_seed(seed)
     started = time.perf_counter()
-    parts = [surrogate.rollout(initial[i : i + batch], cond[i : i + batch], u.shape[1] - h, generator)
-             for i in range(0, n, batch)]
+    rolled = surrogate.rollout_split(split, generator=torch.Generator().manual_seed(seed), batch=batch, path=path,
+                                     data=data)
     if surrogate.device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - started
-    prediction = torch.cat(parts).double().cpu().numpy()
+    prediction = rolled[:, h:, ..., 0] if surrogate.n_fields == 1 else rolled[:, h:]
+    prediction = prediction.astype(np.float64)
     return {"prediction": prediction, "reference": u[:, h:].astype(np.float64), "initial": u[:, :h],
             "seconds": seconds, "data": data,
             "step_seconds": float(surrogate.time_step * np.mean(data["conditions"]["dt"]))}
