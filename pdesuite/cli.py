@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pdesuite.errors import BadInput, Interrupted, MissingDependency, SolverError
 from pdesuite.io import json_value
+from pdesuite.provenance import command_line
 from pdesuite.settings import parse_assignments
 
 
@@ -99,15 +100,37 @@ def cmd_inspect(args) -> int:
         if "mesh" in info:  # the split's own mesh
             print(f"  {'':17s} its mesh: {info['mesh']['points'][0]} nodes, {info['mesh']['cells'][0]} "
                   f"{info['mesh']['cell_type']} cells")
+    if "stats" in summary:  # the normalisation statistics (pdesuite.data.TrajectoryWindows)
+        stats = summary["stats"]
+        fields = attrs.get("fields") or []
+        values = ", ".join(f"{name} {m:.4g} ± {s:.4g}"
+                           for name, m, s in zip(fields, stats["mean"], stats["std"], strict=False))
+        print(f"  {'stats':17s} over {stats['split']} ({stats['samples']} samples): {values}")
     return 0
 
 
 def cmd_export(args) -> int:
-    from pdesuite.data.export import export_the_well
+    from pdesuite.data.export import export_pdebench, export_the_well
 
+    if args.to == "pdebench":
+        out = export_pdebench(args.file, args.output, overwrite=args.overwrite)
+        if not args.quiet:
+            files = ", ".join(sorted(p.name for p in out.iterdir()))
+            print(f"wrote {out} (PDEBench layout, one file per split: {files})")
+        return 0
     out = export_the_well(args.file, args.output, overwrite=args.overwrite)
     if not args.quiet:
         print(f"wrote {out} (The Well layout: {out / 'data'}/<split>/*.hdf5 and {out / 'stats.yaml'})")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from pdesuite.validation.report import build_report
+
+    index = build_report(args.sources, args.output, title=args.title, overwrite=args.overwrite,
+                         progress=_progress(args))
+    if not args.quiet:
+        print(f"wrote {index} (open it in a browser; no server or network needed)")
     return 0
 
 
@@ -133,7 +156,8 @@ def cmd_train(args) -> int:
                  "amp": args.amp or None, "tf32": args.tf32 or None, "compile": args.compile or None}
         config = resume_config(run_dir, surrogate=args.surrogate, data=args.data, steps=args.steps,
                                overrides=parse_assignments(args.set), fixed=fixed)
-        summary = train(run_dir, config, resume=True, progress=_progress(args), time_limit=args.time_limit)
+        summary = train(run_dir, config, resume=True, progress=_progress(args), time_limit=args.time_limit,
+                        command=command_line(args.argv))
     else:
         if not args.data:
             raise BadInput("train needs --data FILE (a dataset from 'pdesuite generate')")
@@ -141,7 +165,8 @@ def cmd_train(args) -> int:
                              device=args.device or "auto", seed=0 if args.seed is None else args.seed,
                              dtype=args.dtype or "float32", amp=args.amp, overrides=parse_assignments(args.set),
                              tf32=args.tf32, compile=args.compile, force=args.force)
-        summary = train(run_dir, config, progress=_progress(args), time_limit=args.time_limit)
+        summary = train(run_dir, config, progress=_progress(args), time_limit=args.time_limit,
+                        command=command_line(args.argv))
     announce(summary, run_dir, args.quiet or _rank() != 0)
     return 0
 
@@ -155,7 +180,7 @@ def cmd_validate(args) -> int:
         raise BadInput(f"--nfe must be a positive integer, got {args.nfe}")
     evaluation = validate_run(args.run, data=args.data, output=args.output, seed=args.seed,
                               uncertainty_samples=args.uncertainty_samples, sampler=args.sampler, nfe=args.nfe,
-                              guidance=args.guidance)
+                              guidance=args.guidance, command=command_line(args.argv))
     if not args.quiet:
         for note in evaluation.notes:
             print(f"pdesuite: note: {note}", file=sys.stderr)
@@ -248,14 +273,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("export", parents=[common], help="write a grid dataset in a peer's layout (The Well)",
+    p = sub.add_parser("export", parents=[common],
+                       help="write a grid dataset in a peer's layout (The Well, PDEBench)",
                        description="Write a dataset file in The Well's HDF5 layout, which the_well's WellDataset "
-                                   "loads (docs/dataset-format.md).")
+                                   "loads, or in PDEBench's, which pdebench's FNO/U-Net dataset classes load "
+                                   "(docs/dataset-format.md).")
     p.add_argument("file", help="pdesuite dataset file (grid data)")
-    p.add_argument("--to", required=True, choices=["the-well"], help="target layout")
+    p.add_argument("--to", required=True, choices=["the-well", "pdebench"], help="target layout")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", parents=[common], help="an HTML report of validated runs, with verdicts",
+                       description="Gather run folders (and gpu-validation outputs) into a static HTML site: an index "
+                                   "with one row per run (surrogate, dataset, profile, device, headline metric, the "
+                                   "paper's figure, verdict) and a page per run (metrics, training curves, figures, "
+                                   "commands, versions). See docs/report.md.")
+    p.add_argument("sources", nargs="+", metavar="RUN_OR_FOLDER",
+                   help="run folders, folders holding runs, gpu-validation output folders or results.tar.gz")
+    p.add_argument("-o", "--output", required=True, help="report folder (index.html goes there)")
+    p.add_argument("--title", default="pdesuite validation report", help="the index page's title")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing report folder")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("embed-prompts", parents=[common], help="embed a dataset's prompts for text conditioning",
                        description="Embed every distinct prompt of a dataset file with the frozen text encoder "
@@ -366,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _sigterm)
     try:
         args = build_parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in config.json and metrics.json
         if not getattr(args, "func", None):
             build_parser().print_help()
             return 2

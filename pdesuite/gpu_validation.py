@@ -71,6 +71,7 @@ from typing import Any
 
 from pdesuite.errors import BadInput
 from pdesuite.io import RunFolder, write_atomic, write_json, write_text
+from pdesuite.provenance import cpu_name
 
 #: What the run imports: missing ones stop it before any work (one line, exit 2).
 REQUIRED_PACKAGES = ("numpy", "torch", "h5py", "scipy", "matplotlib", "tqdm")
@@ -688,7 +689,7 @@ def machine() -> dict:
     import torch
 
     info = {"python": sys.version.split()[0], "executable": sys.executable, "platform": platform.platform(),
-            "cpus": os.cpu_count(), "torch": torch.__version__, "cuda": torch.cuda.is_available()}
+            "cpus": os.cpu_count(), "cpu": cpu_name(), "torch": torch.__version__, "cuda": torch.cuda.is_available()}
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
         info.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -75,6 +76,30 @@ def atomic_path(path: str | os.PathLike):
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike, overwrite: bool = False):
+    """Yield an empty temporary folder beside ``path``; when the block succeeds it takes ``path``'s place,
+    otherwise it is removed. An existing non-empty ``path`` is `BadInput` unless ``overwrite``; it is
+    replaced only once the new folder is complete."""
+    path = Path(path)
+    if path.exists() and not overwrite and (not path.is_dir() or any(path.iterdir())):
+        raise BadInput(f"{path} exists and is not empty (use --overwrite to replace it)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    except OSError as exc:
+        raise BadInput(f"cannot create a folder beside {path}: {exc.strerror or exc}") from None
+    old = tmp.with_name(tmp.name + ".old")
+    try:
+        yield tmp
+        if path.exists():
+            path.rename(old)
+        tmp.rename(path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:

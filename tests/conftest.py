@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -94,3 +96,55 @@ def training_fit_error():
             model.val_u, model.val_cond = kept
 
     return fit_error
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def gpu_smoke_output(tmp_path_factory, tiny_moved):
+    """`scripts/gpu-validation.sh --smoke` run once (tests/test_gpu_validation.py checks it; the report's
+    browser test renders its output): {"out": the folder brought back, "carried": the files carried to
+    the device, "result": the CompletedProcess}."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from pdesuite.gpu_validation import SMOKE_SIZES
+    from pdesuite.nn.sentence_encoder import embed_prompts
+    from pdesuite.recipes.generate import generate
+    from pdesuite.settings import parse_assignments
+
+    tmp = tmp_path_factory.mktemp("gpu-smoke")
+    out, carried = tmp / "out", tmp / "carried"  # carried: what a session makes with dolfinx before the device
+    carried.mkdir()
+    generate("hyperelastic", carried / "hyperelastic.h5", progress=False,
+             overrides={"steps": "2", "resolution": "8", "h": "0.25"})
+    shutil.copy(tiny_moved, carried / "um2n-helmholtz.h5")
+    # the device has no packaged text encoder: the prompts of the smoke file it will make (same settings,
+    # same seed) are embedded here and carried
+    settings = parse_assignments([a for a in SMOKE_SIZES.text2pde[0] if a != "--set"])
+    smoke = generate("smoke", tmp / "smoke.h5", seed=0, progress=False, overrides=settings)
+    embed_prompts(smoke, carried / "smoke-prompts.h5")
+    env = {**os.environ, "PYTHON": sys.executable}
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "gpu-validation.sh"), "--smoke", "-o", str(out),
+                             "--work", str(tmp / "work"), "--budget", "400",  # 400 s: a loaded machine
+                             "--carried", str(carried)],
+                            capture_output=True, text=True, env=env, timeout=600)
+    return {"out": out, "carried": carried, "result": result}
+
+
+@pytest.fixture(scope="session")
+def refiner_example_output(tmp_path_factory):
+    """examples/pde_refiner_ks.py run once at its tiny size, seed 0: {"out": its folder, "result": the
+    CompletedProcess} (checked by tests/test_example_pde_refiner.py, rendered by the report's test)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("refiner-example")
+    env = {**os.environ, "PDESUITE_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "pde_refiner_ks.py"), "--out", str(out),
+                             "--tiny", "--seeds", "0"], capture_output=True, text=True, timeout=300, env=env)
+    return {"out": out, "result": result}

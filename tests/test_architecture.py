@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pdesuite"
 LAYERS = {
-    "errors": 0, "io": 0, "settings": 0, "registry": 0, "resources": 0, "__init__": 0,
+    "errors": 0, "io": 0, "settings": 0, "registry": 0, "resources": 0, "provenance": 0, "__init__": 0,
     "problems": 1,
     "solvers": 2,
     "recipes": 3, "data": 3, "nn": 3, "diffusion": 3,

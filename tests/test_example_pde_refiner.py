@@ -1,18 +1,10 @@
 """examples/pde_refiner_ks.py runs end to end at a tiny size and writes its table."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).parents[1]
 
 
-def test_pde_refiner_example_tiny(tmp_path):
-    env = {**os.environ, "PDESUITE_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, str(ROOT / "examples" / "pde_refiner_ks.py"), "--out", str(tmp_path),
-                             "--tiny", "--seeds", "0"], capture_output=True, text=True, timeout=300, env=env)
+def test_pde_refiner_example_tiny(refiner_example_output):
+    tmp_path, result = refiner_example_output["out"], refiner_example_output["result"]
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| pde-refiner | 1 |" in result.stdout and "PDE-Refiner / MSE high-correlation time" in result.stdout
     table = (tmp_path / "table.md").read_text()

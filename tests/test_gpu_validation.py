@@ -7,7 +7,6 @@ PINN/LPINN, the throughput probe, the summary and the archive), so the script wo
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -17,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from pdesuite.errors import BadInput
-from pdesuite.recipes.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "gpu-validation.sh"
@@ -37,24 +35,8 @@ def brought_back(out: Path) -> list[Path]:
     return files
 
 
-def test_smoke_runs_every_stage(tmp_path, tiny_moved):
-    out = tmp_path / "out"
-    carried = tmp_path / "carried"  # what a session makes with dolfinx before lending the device the run
-    carried.mkdir()
-    generate("hyperelastic", carried / "hyperelastic.h5", progress=False,
-             overrides={"steps": "2", "resolution": "8", "h": "0.25"})
-    shutil.copy(tiny_moved, carried / "um2n-helmholtz.h5")
-    # the device has no packaged text encoder: the prompts of the smoke file it will make (same settings,
-    # same seed) are embedded here and carried
-    from pdesuite.gpu_validation import SMOKE_SIZES
-    from pdesuite.nn.sentence_encoder import embed_prompts
-    from pdesuite.settings import parse_assignments
-
-    settings = parse_assignments([a for a in SMOKE_SIZES.text2pde[0] if a != "--set"])
-    smoke = generate("smoke", tmp_path / "smoke.h5", seed=0, progress=False, overrides=settings)
-    embed_prompts(smoke, carried / "smoke-prompts.h5")
-    result = run_script("--smoke", "-o", out, "--work", tmp_path / "work", "--budget", "400",  # a loaded machine
-                        "--carried", carried)
+def test_smoke_runs_every_stage(gpu_smoke_output):
+    out, carried, result = gpu_smoke_output["out"], gpu_smoke_output["carried"], gpu_smoke_output["result"]
     assert result.returncode == 0, result.stderr[-2000:]
     assert [f.name for f in brought_back(out)] == ["gpu-validation.log", "results.tar.gz", "summary.json",
                                                     "summary.md"]

@@ -18,8 +18,9 @@ One HDF5 file per split, as The Well stores a dataset:
   (n, n_t, *space[, d]) with ``dim_varying``, ``sample_varying``, ``time_varying``. Fields named
   ``vx, vy[, vz]`` (or ``ux, uy``) become one vector field ``velocity``; every other field is a scalar.
 
-``stats.yaml`` holds the training split's mean and standard deviation per field (and of the one-step
-differences), the statistics The Well's normalisation reads. Mesh data (cylinder flow) have no
+``stats.yaml`` holds the training split's mean and standard deviation per field (from the file's
+stored statistics, `pdesuite.data.field_statistics`; a vector field's components pooled) and of the one-step
+differences, the statistics The Well's normalisation reads. Mesh data (cylinder flow) have no
 cartesian layout and are refused.
 """
 
@@ -27,12 +28,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from pdesuite.errors import BadInput
+from pdesuite.io import atomic_folder
 
 #: Component names -> The Well's vector field name.
 VECTORS = {("vx", "vy", "vz"): "velocity", ("ux", "uy", "uz"): "velocity"}
@@ -72,6 +73,15 @@ def boundary_types(meta, params: dict[str, np.ndarray], axes: list[str]) -> dict
     return {a: "PERIODIC" if a in periodic else "OPEN" for a in axes}
 
 
+def pooled_moments(stats, index: int | list[int]) -> tuple[float, float]:
+    """Mean and standard deviation of field ``index``, or of the components ``index`` of a vector field taken
+    together, from per-field statistics (`pdesuite.data.statistics.FieldStatistics`; equal counts per field)."""
+    index = np.atleast_1d(index)
+    mean = float(stats.mean[index].mean())
+    variance = np.square(stats.std[index]) + np.square(stats.mean[index] - mean)
+    return mean, float(np.sqrt(variance.mean()))
+
+
 def export_the_well(path: str | os.PathLike, out: str | os.PathLike, overwrite: bool = False) -> Path:
     """Write dataset file ``path`` in The Well's layout into folder ``out`` (see the module docstring).
 
@@ -81,6 +91,7 @@ def export_the_well(path: str | os.PathLike, out: str | os.PathLike, overwrite: 
     import h5py
 
     from pdesuite.data.reader import open_dataset, open_h5
+    from pdesuite.data.statistics import field_statistics
     from pdesuite.data.trajectories import load_trajectories
 
     out = Path(out)
@@ -91,10 +102,9 @@ def export_the_well(path: str | os.PathLike, out: str | os.PathLike, overwrite: 
         if "mesh" in f:
             raise BadInput(f"{path} holds mesh data; The Well's layout is cartesian grids only")
     name = str(meta.attrs.get("dataset", meta.attrs.get("problem", "pdesuite")))
-    tmp = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
     stats: dict[str, dict] = {}
-    try:
+    moments = None  # the per-field statistics of the training split, read once
+    with atomic_folder(out, overwrite) as tmp:
         for split in meta.splits:
             data = load_trajectories(path, split)
             if data.spatial_dims < 1 or len(data) == 0:
@@ -142,7 +152,9 @@ def export_the_well(path: str | os.PathLike, out: str | os.PathLike, overwrite: 
                             {"dim_varying": [True] * len(axes), "sample_varying": True, "time_varying": True})
                         if split == "train":
                             step = np.diff(values, axis=1)
-                            stats[field] = {"mean": float(values.mean()), "std": float(values.std()),
+                            moments = moments or field_statistics(path, "train")  # the file's own /stats
+                            mean, std = pooled_moments(moments, index)
+                            stats[field] = {"mean": mean, "std": std,
                                             "mean_delta": float(step.mean()), "std_delta": float(step.std())}
         if not any((tmp / "data").glob("*/*.hdf5")):
             raise BadInput(f"{path} has no grid trajectories to export")
@@ -151,9 +163,96 @@ def export_the_well(path: str | os.PathLike, out: str | os.PathLike, overwrite: 
             lines.append(f"{key}:")
             lines += [f"  {field}: {values[key]!r}" for field, values in stats.items()]
         (tmp / "stats.yaml").write_text("\n".join(lines) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+# -- PDEBench ------------------------------------------------------------------------------------------------
+
+#: How `export_pdebench` may lay a split out: "single" (PDEBench's one-array 1D file, read by
+#: FNODatasetSingle / UNetDatasetSingle), "groups" (one group per sample, read by FNODatasetMult /
+#: UNetDatasetMult), or "auto" (single where it can hold the data, else groups).
+PDEBENCH_LAYOUTS = ("auto", "single", "groups")
+
+
+def export_pdebench(path: str | os.PathLike, out: str | os.PathLike, overwrite: bool = False,
+                    layout: str = "auto") -> Path:
+    """Write the 1D/2D grid dataset ``path`` into folder ``out`` as PDEBench (Takamoto et al., NeurIPS
+    2022) stores its data, one HDF5 file per split, so that the loaders of the ``pdebench`` package
+    (``pdebench.models.fno.utils`` / ``pdebench.models.unet.utils``, release 0.1.0) read them:
+
+    * ``single`` -> ``out/<dataset>_<split>.hdf5`` (1D, one field, one x and t grid for all samples):
+      ``tensor`` (n, n_t, n_x) float32, ``x-coordinate`` (n_x,), ``t-coordinate`` (n_t,), and the
+      per-sample ``parameters/<name>`` and scalar ``extras/<name>`` (n,). PDEBench's
+      ``FNODatasetSingle(filename, saved_folder=...)`` picks this branch because the key ``tensor`` exists.
+    * ``groups`` -> ``out/<dataset>_<split>.h5`` (any 1D or 2D grid data): one group per sample named
+      ``0000``, ``0001``, ... (zero-padded so that their sorted order is the sample order) holding ``data``
+      (n_t, *space, n_fields) float32, channels in our field order, and ``grid/x`` [, ``grid/y``], ``grid/t``
+      (that sample's own grids where ours are per sample, as KS's); its parameters and scalar extras are
+      the group's attributes. ``FNODatasetMult(filename_without_extension, saved_folder=...)`` reads it.
+
+    ``auto`` takes ``single`` where it can hold the data, else ``groups``. Every file's root attributes
+    hold our provenance: ``pdesuite_source`` (the source file's attributes as JSON), ``pdesuite_split``,
+    ``fields`` and ``parameter_names`` (JSON lists). Mesh data, 3D grids and data without a spatial axis
+    are bad input, as is ``single`` for data it cannot hold. The folder is built under a temporary name
+    and renamed when complete; an existing ``out`` is bad input unless ``overwrite``.
+    """
+    import h5py
+
+    from pdesuite.data.reader import open_dataset, open_h5
+    from pdesuite.data.trajectories import load_trajectories
+
+    if layout not in PDEBENCH_LAYOUTS:
+        raise BadInput(f"unknown PDEBench layout {layout!r} (known: {', '.join(PDEBENCH_LAYOUTS)})")
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise BadInput(f"{out} exists (use --overwrite to replace it)")
+    meta = open_dataset(path)
+    with open_h5(path) as f:
+        if "mesh" in f or any(f"{split}/mesh" in f for split in meta.splits):
+            raise BadInput(f"{path} holds mesh data; PDEBench's loaders read 1D and 2D grids only")
+    splits = [load_trajectories(path, split) for split in meta.splits]
+    splits = [data for data in splits if len(data)]
+    if not splits:
+        raise BadInput(f"{path} has no samples to export")
+    dims = splits[0].spatial_dims
+    if dims not in (1, 2):
+        what = "no spatial axis" if dims < 1 else f"{dims}D grids"
+        raise BadInput(f"{path} has {what}; the PDEBench export writes 1D and 2D grid data only")
+    fits_single = dims == 1 and len(splits[0].fields) == 1 and all(d.x is None and d.t is None for d in splits)
+    if layout == "single" and not fits_single:
+        raise BadInput(f"{path} does not fit PDEBench's single-array layout (1D, one field, one x and t grid "
+                       "for all samples); use the groups layout")
+    single = fits_single and layout != "groups"
+    name = str(meta.attrs.get("dataset", meta.attrs.get("problem", "pdesuite")))
+    axes = list(AXES[:dims])
+    with atomic_folder(out, overwrite) as tmp:
+        for data in splits:
+            extras = {key: value for key, value in data.extras.items() if len(np.shape(value)) == 1}
+            target = tmp / f"{name}_{data.split}.{'hdf5' if single else 'h5'}"
+            with h5py.File(target, "w") as h5:
+                h5.attrs.update({"pdesuite_source": json.dumps(meta.attrs, default=str),
+                                 "pdesuite_split": data.split, "fields": json.dumps(list(data.fields)),
+                                 "parameter_names": json.dumps(list(data.params))})
+                if single:
+                    h5.create_dataset("tensor", data=data.u[..., 0], compression="gzip")
+                    h5.create_dataset("x-coordinate", data=data.grid["x"])
+                    h5.create_dataset("t-coordinate", data=data.times)
+                    for group_name, values in (("parameters", data.params), ("extras", extras)):
+                        group = h5.create_group(group_name)
+                        for key, column in values.items():
+                            column = np.asarray(column)
+                            text = column.dtype.kind in "OSU"  # e.g. smoke's prompts
+                            group.create_dataset(key, data=column.astype(str).tolist() if text else column,
+                                                 dtype=h5py.string_dtype() if text else None)
+                    continue
+                width = max(4, len(str(len(data) - 1)))
+                for i in range(len(data)):
+                    sample = h5.create_group(f"{i:0{width}d}")
+                    sample.create_dataset("data", data=data.u[i], compression="gzip")
+                    grid = sample.create_group("grid")
+                    for axis in axes:
+                        grid.create_dataset(axis, data=data.x[i] if axis == "x" and data.x is not None
+                                            else data.grid[axis])
+                    grid.create_dataset("t", data=data.t[i] if data.t is not None else data.times)
+                    sample.attrs.update({key: column[i] for key, column in {**data.params, **extras}.items()})
     return out

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 
+import h5py
 import numpy as np
 
 from pdesuite.data.format import FORMAT, FORMAT_VERSION, REQUIRED_ATTRS, SPLITS
 from pdesuite.data.reader import json_attr, open_h5
+from pdesuite.data.statistics import STATS_GROUP, STATS_KEYS
 from pdesuite.errors import BadInput
 
 
@@ -15,8 +17,9 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
     """Validate the layout of a dataset file and return a summary.
 
     Checks the root attributes, the coordinates (grid or mesh), every split's ``u`` shape against
-    them and the field list, ``params`` against its names, and (``check_values``) that the values are
-    finite. Raises BadInput with a one-line message naming the first problem found.
+    them and the field list, ``params`` against its names, the ``/stats`` group where present, and
+    (``check_values``) that the values are finite. Raises BadInput with a one-line message naming the
+    first problem found.
     """
 
     def fail(message: str):
@@ -101,6 +104,8 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
                         name: [float(data[..., k].min()), float(data[..., k].max())]
                         for k, name in enumerate(fields)}
                 summary["splits"][split] = info
+            if STATS_GROUP in f:
+                summary["stats"] = check_statistics(f, fields, splits, fail)
             summary["coordinates"] = {key: list(f[key].shape) for key in ("t", "x", "y", "z") if key in f}
             if has_mesh:
                 def describe(mesh):
@@ -114,3 +119,33 @@ def validate_dataset(path: str | os.PathLike, check_values: bool = True) -> dict
             return summary
         except (OSError, KeyError, RuntimeError) as exc:  # truncated data inside a readable header
             fail(f"unreadable content ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})")
+
+
+def check_statistics(f, fields: list, splits: list[str], fail) -> dict:
+    """The ``/stats`` group: one finite value per field in each of mean, std, min, max, std >= 0,
+    min <= mean <= max, taken over a split of the file for its field list. Returns them as lists."""
+    group = f[STATS_GROUP]
+    if not isinstance(group, h5py.Group):
+        fail(f"/{STATS_GROUP} is not a group")
+    out = {}
+    for key in STATS_KEYS:
+        if key not in group:
+            fail(f"/{STATS_GROUP} has no '{key}'")
+        values = group[key][()]
+        if np.shape(values) != (len(fields),):
+            fail(f"/{STATS_GROUP}/{key} has shape {np.shape(values)}, expected ({len(fields)},) (one per field)")
+        if not np.all(np.isfinite(values)):
+            fail(f"/{STATS_GROUP}/{key} contains non-finite values")
+        out[key] = np.asarray(values, dtype=np.float64)
+    if np.any(out["std"] < 0):
+        fail(f"/{STATS_GROUP}/std is negative")
+    slack = 1e-9 * np.maximum(np.abs(out["min"]), np.abs(out["max"]))  # float64 rounding of the mean
+    if np.any(out["min"] - slack > out["mean"]) or np.any(out["mean"] > out["max"] + slack):
+        fail(f"/{STATS_GROUP}: the mean lies outside [min, max]")
+    split = json_attr(group.attrs, "split")
+    if split not in splits:
+        fail(f"/{STATS_GROUP} names split {split!r}, which the file lacks")
+    if json_attr(group.attrs, "fields") != list(fields):
+        fail(f"/{STATS_GROUP} fields {json_attr(group.attrs, 'fields')} differ from the file's {fields}")
+    return {**{key: value.tolist() for key, value in out.items()}, "split": split,
+            "samples": int(group.attrs.get("samples", 0)), "count": int(group.attrs.get("count", 0))}

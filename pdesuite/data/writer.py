@@ -3,7 +3,9 @@
 The file is built under a hidden temporary name beside the target (``.NAME.partial``) and renamed
 onto the target only when every sample is written, so the target is either absent or complete.
 If the job is interrupted, the partial file keeps the samples written so far together with the
-run's parameters; the same command run again continues from there (`resume=True`).
+run's parameters; the same command run again continues from there (`resume=True`). Just before the
+rename, the per-field statistics of ``u`` are read back from the file into ``/stats``
+(`pdesuite.data.statistics`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import h5py
 import numpy as np
 
 from pdesuite.data.format import COMPRESSION, FORMAT, FORMAT_VERSION
+from pdesuite.data.statistics import write_statistics
 from pdesuite.errors import BadInput
 from pdesuite.io import FileLock, check_output_path
 
@@ -118,12 +121,18 @@ class DatasetWriter:
     def _finish(self, exc_type) -> None:
         assert self.file is not None
         if exc_type is None:
-            for group in self.file.values():
-                if isinstance(group, h5py.Group) and "_done" in group:
+            groups = [g for g in self.file.values() if isinstance(g, h5py.Group) and "_done" in g]
+            try:
+                for group in groups:
                     if not np.all(group["_done"][()]):
-                        self.file.close()  # the partial file stays, for resuming
                         raise RuntimeError(f"split {group.name} is incomplete")
-                    del group["_done"]
+                # per-field statistics, read back from the file (a resumed run's earlier samples included)
+                write_statistics(self.file)
+            except BaseException:
+                self.file.close()  # the partial file stays, for resuming
+                raise
+            for group in groups:
+                del group["_done"]
             del self.file.attrs["_identity"]
             self.file.close()
             os.replace(self.partial, self.path)

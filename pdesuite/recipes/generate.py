@@ -6,12 +6,10 @@ import contextlib
 import datetime as _dt
 import multiprocessing
 import os
-import platform
 import signal
 import sys
 import threading
 import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -21,19 +19,9 @@ from pdesuite.data.reader import open_dataset
 from pdesuite.data.writer import DatasetWriter, check_partial
 from pdesuite.errors import BadInput, SolverError
 from pdesuite.io import FileLock, check_output_path, check_writable_folder
+from pdesuite.provenance import software_versions
 from pdesuite.recipes.base import Recipe
 from pdesuite.registry import DATASETS
-
-
-def software_versions() -> dict[str, str]:
-    out = {"python": platform.python_version(), "platform": platform.platform()}
-    for dist in ("pdesuite", "numpy", "scipy", "h5py", "dolfinx-solver-real", "fenics-basix", "fenics-ffcx",
-                 "fenics-ufl", "gmsh", "torch"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
-    return out
 
 
 def make_recipe(name: str, profile: str = "small", samples: int | None = None,

@@ -5,9 +5,10 @@ Fourier-neural-operator baseline of Text2PDE, Zhou et al. 2025). It implements t
 the surrogate interface (`physics = False`) for grid data with 1 or 2 spatial dimensions and any
 number of fields F:
 
-* **Data.** The training split of the dataset file is loaded once (a non-persistent buffer, so it
-  moves with the model to the device but is not saved). One model step Δ is ``time_step`` stored
-  steps (PDE-Refiner's KS: 4 × 0.2 s ≈ 0.8 s; smoke: 1 stored frame); the input is the last
+* **Data.** The training split of the dataset file is loaded once, as the windows of
+  `pdesuite.data.TrajectoryWindows` (unnormalised); its tensor is also a non-persistent buffer
+  (``train_u``), so it moves with the model to the device but is not saved. One model step Δ is
+  ``time_step`` stored steps (PDE-Refiner's KS: 4 × 0.2 s ≈ 0.8 s; smoke: 1 stored frame); the input is the last
   ``history`` states at that spacing. A training pair starts at any stored step s with
   s + time_step·history < n_t, so a trajectory of n_t stored steps gives n_t - time_step·history
   pairs (KS training: 140 - 4 = 136; smoke: 16 - 1 = 15).
@@ -61,6 +62,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pdesuite.data.torch_dataset import TrajectoryWindows
 from pdesuite.errors import BadInput
 from pdesuite.nn.ema import EMA
 from pdesuite.nn.unet import UNet
@@ -129,7 +131,12 @@ class AutoregressiveSurrogate(Surrogate):
         half = np.maximum(0.5 * (high - low), np.maximum(0.05 * np.abs(center), 1e-12))
         self.register_buffer("cond_center", torch.as_tensor(center, dtype=torch.float32))
         self.register_buffer("cond_half", torch.as_tensor(half, dtype=torch.float32))
-        self.register_buffer("train_u", torch.as_tensor(u, dtype=torch.float32), persistent=False)
+        del train["u"], u  # the training windows read the split themselves, held once
+        self.windows = TrajectoryWindows(task.dataset, "train", history=self.history, horizon=1, step=self.time_step,
+                                         normalize=False)
+        # the same tensor as a buffer, so that it moves with the model (`training_windows` follows it)
+        self.register_buffer("train_u", self.windows.u[..., 0] if self.n_fields == 1 else self.windows.u,
+                             persistent=False)
         self.register_buffer("train_cond", torch.as_tensor(raw, dtype=torch.float32), persistent=False)
         from pdesuite.data.trajectories import splits
 
@@ -301,12 +308,18 @@ class AutoregressiveSurrogate(Surrogate):
         noise = self.draw(batch, generator)
         rank, world = shard
         mine = torch.arange(rank, batch, world)
-        frames = start[mine, None] + self.time_step * torch.arange(self.history + 1)
-        window = self.train_u[traj[mine, None].to(self.device), frames.to(self.device)]  # (b, h + 1, *state)
+        window = self.training_windows().gather(traj[mine], start[mine])  # (b, h + 1, *spatial, F)
+        window = window[..., 0] if self.n_fields == 1 else window  # (b, h + 1, *state)
         cond = self.scale_conditions(self.train_cond[traj[mine].to(self.device)])
         noise = {k: v[mine].to(self.device, self.dtype) for k, v in noise.items()}
         return self.objective(self.to_channels(window[:, : self.history]), self.to_channels(window[:, self.history :]),
                               cond, noise)
+
+    def training_windows(self) -> TrajectoryWindows:
+        """The training windows (`pdesuite.data.TrajectoryWindows`) over the `train_u` buffer as it is now:
+        moving the model (``to``) replaces its buffers, so the windows are pointed at the current one."""
+        self.windows.u = self.train_u[..., None] if self.n_fields == 1 else self.train_u
+        return self.windows
 
     def after_step(self) -> None:
         self.ema.update(self.net)

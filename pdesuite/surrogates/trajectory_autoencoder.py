@@ -119,6 +119,7 @@ class TrajectoryAutoencoder(Surrogate):
         if dataset is None:
             raise BadInput(f"{self.name} is built from a dataset file (from_dataset)")
         from pdesuite.data.reader import open_dataset
+        from pdesuite.data.statistics import field_statistics
 
         c = self.config
         if not c["channel_mults"] or any(isinstance(m, bool) or int(m) != m or m < 1 for m in c["channel_mults"]):
@@ -131,10 +132,9 @@ class TrajectoryAutoencoder(Surrogate):
         self.fields, self.mesh = train["fields"], train["mesh"]
         u = train["u"]
         self.sample_shape = tuple(u.shape[1:])
-        axes = tuple(range(u.ndim - 1))
-        self.register_buffer("field_mean", torch.as_tensor(u.mean(axis=axes, dtype=np.float64), dtype=torch.float32))
-        self.register_buffer("field_std", torch.as_tensor(np.maximum(u.std(axis=axes, dtype=np.float64), 1e-8),
-                                                          dtype=torch.float32))
+        stats = field_statistics(dataset, "train")  # stored in the file (per field, over the train split)
+        self.register_buffer("field_mean", torch.as_tensor(stats.mean, dtype=torch.float32))
+        self.register_buffer("field_std", torch.as_tensor(np.maximum(stats.std, 1e-8), dtype=torch.float32))
         self._arrays: dict[str, dict] = {"train": train}
         if self.mesh:
             from pdesuite.nn.mesh_autoencoder import MeshTrajectoryAutoencoder

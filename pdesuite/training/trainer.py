@@ -41,6 +41,7 @@ import torch
 
 from pdesuite.errors import BadInput, Interrupted, SolverError
 from pdesuite.io import FileLock, RunFolder, save_torch, write_json
+from pdesuite.provenance import environment
 from pdesuite.registry import PLANS, SURROGATES
 from pdesuite.settings import parse_setting
 from pdesuite.training.settings import TRAINER_DEFAULTS, check_trainer_settings, split_settings
@@ -277,21 +278,25 @@ class _Objective(torch.nn.Module):
 
 
 def train(run_dir: str | os.PathLike, config: dict | None = None, resume: bool = False, progress: bool = True,
-          stop_at: int | None = None, time_limit: float | None = None, warmup_steps: int = 0) -> dict:
+          stop_at: int | None = None, time_limit: float | None = None, warmup_steps: int = 0,
+          command: str | None = None) -> dict:
     """Train into ``run_dir`` (new: ``config`` from `make_config`; ``resume``: continue from checkpoint).
 
     ``stop_at`` ends the run after that many steps in total (as an interruption would; used by tests).
     ``time_limit`` (seconds of this call) ends it at the first step boundary past that time, with a
     checkpoint there, so ``--resume`` continues exactly; its clock starts after ``warmup_steps`` steps
     (compilation, autotuning: throughput probes). SIGINT/SIGTERM also stop at a step boundary
-    (checkpoint, then `Interrupted`). Returns a summary (steps, final loss, best validation error,
+    (checkpoint, then `Interrupted`). ``command`` (the command line that asked for this training) is
+    appended to config.json's ``commands``; ``environment`` records the versions and the device of the
+    first training call. Returns a summary (steps, final loss, best validation error,
     and ``stopped``: why it ended before the plan did, or None).
     """
     with contextlib.ExitStack() as held:  # the run folder's lock, from before the first write to the end
-        return _train(held, run_dir, config, resume, progress, stop_at, time_limit, warmup_steps)
+        return _train(held, run_dir, config, resume, progress, stop_at, time_limit, warmup_steps, command)
 
 
-def _train(held: contextlib.ExitStack, run_dir, config, resume, progress, stop_at, time_limit, warmup_steps) -> dict:
+def _train(held: contextlib.ExitStack, run_dir, config, resume, progress, stop_at, time_limit, warmup_steps,
+           command) -> dict:
     from tqdm.auto import tqdm
 
     if time_limit is not None and not time_limit > 0:
@@ -323,6 +328,10 @@ def _train(held: contextlib.ExitStack, run_dir, config, resume, progress, stop_a
         held.enter_context(FileLock(folder.path, what=f"the run folder {folder.path}", folder=True))
         if not resume and folder.checkpoint.exists():  # again under the lock: a run started meanwhile
             raise BadInput(f"{folder.path} already holds a run; use --resume to continue it or another -o folder")
+        if "environment" not in config:
+            config = {**config, "environment": environment(surrogate.device)}
+        if command is not None:
+            config = {**config, "commands": [*config.get("commands", []), command]}
         if not resume or config != folder.read_config():
             write_json(config, folder.config)
     if config.get("compile"):

@@ -80,6 +80,8 @@ class Evaluator(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    #: The metric (a dotted key of metrics.json) that sums an evaluation up in one number (the report's column).
+    headline: ClassVar[str] = "relative_l2"
     options: ClassVar[dict[str, Any]] = {"seed": 0}
 
     def __init__(self, **options: Any):

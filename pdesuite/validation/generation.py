@@ -34,6 +34,7 @@ import numpy as np
 from pdesuite.registry import EVALUATORS
 from pdesuite.surrogates.trajectory_autoencoder import frame_l2, trajectory_l2
 from pdesuite.validation.evaluation import Evaluation, Evaluator, TrainedRun
+from pdesuite.validation.trajectory_sample import save_trajectory_sample
 
 
 def smoke_fields(fields: list[str]) -> tuple[int, int, int] | None:
@@ -158,6 +159,7 @@ def without_prompt(model, split: str, rows, generated: np.ndarray, reference: np
 @EVALUATORS.register("reconstruction")
 class ReconstructionEvaluator(Evaluator):
     name = "reconstruction"
+    headline = "trajectory_l2"
     description = "an autoencoder's reconstruction of the test trajectories (per field, per frame)"
     options = {"seed": 0}
 
@@ -179,6 +181,9 @@ class ReconstructionEvaluator(Evaluator):
             plot_frame_strip(reference, reconstruction, output / "frames.png", label="reconstructed",
                              title="autoencoder: reference (top) and reconstruction (bottom), smoke density")
             figures.append("frames.png")
+            sample = save_trajectory_sample(output, reference[0], reconstruction[0], surrogate.fields,
+                                            grid=grid_coordinates(surrogate.dataset), label="reconstructed")
+            figures += [sample] if sample else []
         summary = (f"reconstruction relative L2 {metrics['trajectory_l2']:.4f} on {len(reference)} {split} "
                    f"trajectories ({metrics['compression']:.0f}x compression)")
         return Evaluation(metrics, figures, summary, run.provenance())
@@ -187,6 +192,7 @@ class ReconstructionEvaluator(Evaluator):
 @EVALUATORS.register("trajectory-generation")
 class GenerationEvaluator(Evaluator):
     name = "trajectory-generation"
+    headline = "trajectory_l2"
     description = "generated whole trajectories against the reference: relative L2, per frame, physics, text"
     options = {"seed": 0, "sampler": None, "nfe": None, "guidance": None, "samples": 0}
 
@@ -236,6 +242,9 @@ class GenerationEvaluator(Evaluator):
             plot_frame_strip(reference, generated, output / "frames.png",
                              title=f"text2pde ({metrics['conditioning']}): reference (top) and generated (bottom)")
             figures.append("frames.png")
+        sample = save_trajectory_sample(output, reference[0], generated[0], ae.fields,
+                                        grid=grid_coordinates(surrogate.dataset), label="generated")
+        figures += [sample] if sample else []
         summary = (f"trajectory relative L2 {metrics['trajectory_l2']:.4f} (frame 1 {metrics['frame1_l2']:.3f}, "
                    f"last {metrics['last_frame_l2']:.3f}) on {len(rows)} {split} trajectories, "
                    f"{metrics['conditioning']} conditioning, {metrics['sampler']} {metrics['nfe']} NFE")

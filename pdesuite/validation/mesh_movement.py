@@ -45,6 +45,7 @@ def _dolfinx_available() -> bool:
 @EVALUATORS.register("mesh-movement")
 class MeshMovementEvaluator(Evaluator):
     name = "mesh-movement"
+    headline = "er_network"
     description = "a learnt mesh mover against Monge-Ampère: FEM error reduction, tangling, move time"
     options = {"seed": 0, "timing_samples": 3}
 

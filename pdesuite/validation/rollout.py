@@ -43,7 +43,9 @@ from pdesuite.errors import BadInput
 from pdesuite.registry import EVALUATORS
 from pdesuite.validation import metrics
 from pdesuite.validation.evaluation import Evaluation, Evaluator, TrainedRun
+from pdesuite.validation.generation import grid_coordinates
 from pdesuite.validation.plots import plot_correlation, plot_curves, plot_error_spectra, plot_space_time
+from pdesuite.validation.trajectory_sample import save_trajectory_sample
 
 HIGH_WAVENUMBER_FRACTION = 8  # high wavenumbers: mode index >= n_x / 8
 
@@ -79,6 +81,7 @@ def rollout_split(surrogate, path, split: str = "test", seed: int = 0, batch: in
 @EVALUATORS.register("rollout")
 class RolloutEvaluator(Evaluator):
     name = "rollout"
+    headline = "correlation_time.0.8.seconds"
     description = "whole-trajectory rollouts of a one-step surrogate: correlation time, spectra, uncertainty"
     options = {"seed": 0, "uncertainty_samples": None}
 
@@ -163,14 +166,19 @@ class RolloutEvaluator(Evaluator):
         pred, ref = rolled["prediction"], rolled["reference"]
         step_seconds = rolled["step_seconds"]
         t_axis = (np.arange(pred.shape[1]) + 1) * step_seconds
+        x_axis = rolled["data"]["x"][0] if rolled["data"]["x"] is not None else None
+        fields = list(surrogate.fields)
+        first = (ref[0], pred[0]) if len(fields) > 1 else (ref[0][..., None], pred[0][..., None])
+        grid = grid_coordinates(run.config["data"]) | ({"x": x_axis} if x_axis is not None else {})
+        sample = save_trajectory_sample(output, *first, fields, times=t_axis, grid=grid, label="rollout")
+        sample = [sample] if sample else []
         if pred.ndim != 3:  # 2D or several fields
             plot_correlation({name: metrics.pearson_correlation(pred, ref)}, output / "correlation.png",
                              step_seconds=step_seconds)
             plot_curves({name: (t_axis, np.asarray(values["per_step_relative_l2"]))}, output / "relative_l2.png",
                         xlabel="time after the initial state", ylabel="relative L2 (all trajectories)",
                         title=f"{name} on {dataset} ({split})")
-            return ["correlation.png", "relative_l2.png"]
-        x_axis = rolled["data"]["x"][0] if rolled["data"]["x"] is not None else None
+            return ["correlation.png", "relative_l2.png", *sample]
         plot_space_time(ref[0], pred[0], output / "space_time.png", x=x_axis, t=t_axis,
                         title=f"{name} on {dataset} ({split} trajectory 0)")
         plot_correlation({name: metrics.pearson_correlation(pred, ref)}, output / "correlation.png",
@@ -181,4 +189,4 @@ class RolloutEvaluator(Evaluator):
                             f"{name}, steps 1-{spectrum['steps']}": (k, np.asarray(spectrum["first_steps"]))},
                            output / "error_spectra.png",
                            reference_energy=(k, np.asarray(spectrum["reference_first_step"])))
-        return ["space_time.png", "correlation.png", "error_spectra.png"]
+        return ["space_time.png", "correlation.png", "error_spectra.png", *sample]

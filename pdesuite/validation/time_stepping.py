@@ -25,6 +25,7 @@ from pdesuite.registry import EVALUATORS
 from pdesuite.validation import metrics
 from pdesuite.validation.evaluation import Evaluation, Evaluator, TrainedRun
 from pdesuite.validation.plots import plot_curves, plot_prediction, plot_space_time
+from pdesuite.validation.trajectory_sample import save_trajectory_sample
 
 
 @EVALUATORS.register("time-stepping")
@@ -73,6 +74,10 @@ class TimeSteppingEvaluator(Evaluator):
                             t=t[1:], title=f"{name} on {task.problem}")
         else:
             figures.remove("space_time.png")
+        if list(task.axes) == ["t", "x", "y"][: ref.ndim]:  # a grid, not mesh nodes
+            sample = save_trajectory_sample(output, ref, pred, list(task.fields), times=t, grid=task.grids,
+                                            label=name)
+            figures += [sample] if sample else []
         plot_curves({name: (t, values["per_time_relative_l2"])}, output / "error.png", "t", "relative L2",
                     title=f"{name}: error over time", log=True)
         plot_curves({name: (t, values["peak"])}, output / "peak.png", "t", "max u", title="peak height (dissipation)",

@@ -9,6 +9,7 @@ import torch
 
 from pdesuite.errors import BadInput
 from pdesuite.io import RunFolder, write_json
+from pdesuite.provenance import environment
 from pdesuite.registry import EVALUATORS
 from pdesuite.validation.evaluation import Evaluation, TrainedRun
 
@@ -33,13 +34,14 @@ def load_trained(run_dir: str | os.PathLike | RunFolder, config: dict | None = N
 
 
 def validate_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = None,
-                 output: str | os.PathLike | None = None, **options) -> Evaluation:
+                 output: str | os.PathLike | None = None, command: str | None = None, **options) -> Evaluation:
     """Evaluate a run's best weights (``best.pt``, else the last checkpoint) against its reference.
 
     ``data`` replaces the dataset the run was trained with (same layout required). The surrogate's
     evaluator (``Surrogate.evaluator``) computes the `Evaluation`; its figures and ``metrics.json``
     go into ``output`` (default: the run folder). ``options`` are the evaluator's (``seed``,
-    ``uncertainty_samples``, ...; None means its default).
+    ``uncertainty_samples``, ...; None means its default). The record also holds the ``environment``
+    (versions, the device) and ``command``, the command line that asked for it, when given.
     """
     folder = RunFolder(run_dir)
     config = folder.read_config()
@@ -54,6 +56,9 @@ def validate_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = No
     if other is not None:
         evaluation.provenance["reference"] = {**evaluation.provenance.get("reference", {}), **other}
         evaluation.notes.append(other["note"])
+    evaluation.provenance["environment"] = environment(surrogate.device)
+    if command is not None:
+        evaluation.provenance["command"] = command
     write_json(evaluation.record(), output / "metrics.json")
     return evaluation
 

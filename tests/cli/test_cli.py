@@ -27,6 +27,7 @@ def test_generate_inspect_and_regenerate_bitwise(cli, tmp_path):
     assert "wrote" in out
     code, out, _ = cli("inspect", first)
     assert code == 0 and "valid pdesuite dataset" in out and "helmholtz-bumps" in out
+    assert "stats             over train" in out  # the stored normalisation statistics
     code, _, err = cli("generate", "--from", first, "-o", second)
     assert code == 0, err
     with h5py.File(first) as f, h5py.File(second) as g:
