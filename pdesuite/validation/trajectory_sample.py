@@ -11,8 +11,9 @@ time. The file holds (all float32 but the names):
     fields     (F,) str             field names
     label      () str               what the prediction is ("rollout", "generated", ...)
 
-At most `MAX_FRAMES` frames and `MAX_POINTS` points per axis are kept (evenly strided), so the file
-stays below ~1 MB: it is a picture, not data for further analysis.
+At most `MAX_FRAMES` frames, `MAX_POINTS` points per axis and `MAX_VALUES` values per array are kept
+(evenly strided; `strides`), so the file and the report page that embeds it stay small (a few MB of
+JSON at most): it is a picture, not data for further analysis.
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ from pdesuite.io import write_atomic
 FILENAME = "trajectory.npz"
 MAX_FRAMES = 48
 MAX_POINTS = 96
+MAX_VALUES = 2**18
 
 
-def _stride(n: int, limit: int) -> slice:
-    return slice(None, None, max(1, -(-n // limit)))
+def strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The stride along each axis of a (T, *spatial, F) trajectory that `save_trajectory_sample` keeps."""
+    space = [max(1, -(-n // MAX_POINTS)) for n in shape[1:-1]]
+    per_frame = int(np.prod([-(-n // k) for n, k in zip(shape[1:-1], space, strict=True)])) * shape[-1]
+    frames = max(2, min(MAX_FRAMES, MAX_VALUES // max(per_frame, 1)))
+    return (max(1, -(-shape[0] // frames)), *space)
 
 
 def save_trajectory_sample(output: Path, reference: np.ndarray, prediction: np.ndarray, fields: list[str],
@@ -46,11 +52,12 @@ def save_trajectory_sample(output: Path, reference: np.ndarray, prediction: np.n
         return None
     n_t, spatial = reference.shape[0], reference.shape[1:-1]
     times = np.arange(n_t, dtype=np.float64) if times is None else np.asarray(times, dtype=np.float64)
-    keep_t = _stride(n_t, MAX_FRAMES)
+    step_t, *step_space = strides(reference.shape)
+    keep_t = slice(None, None, step_t)
     if len(times) != n_t:
         raise BadInput(f"{len(times)} times for a trajectory of {n_t} frames")
     axes = ("x", "y")[: len(spatial)]
-    space = tuple(_stride(n, MAX_POINTS) for n in spatial)
+    space = tuple(slice(None, None, k) for k in step_space)
     coordinates = {}
     for axis, n, keep in zip(axes, spatial, space, strict=True):
         values = (grid or {}).get(axis)

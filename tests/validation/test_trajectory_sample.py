@@ -8,12 +8,14 @@ from pdesuite.validation.trajectory_sample import (
     FILENAME,
     MAX_FRAMES,
     MAX_POINTS,
+    MAX_VALUES,
     load_trajectory_sample,
     save_trajectory_sample,
+    strides,
 )
 
 
-@pytest.mark.parametrize("shape", [(10, 64, 1), (200, 300, 2), (7, 20, 30, 3), (100, 200, 50, 1)])
+@pytest.mark.parametrize("shape", [(10, 64, 1), (200, 300, 2), (7, 20, 30, 3), (100, 200, 50, 1), (64, 128, 128, 3)])
 def test_round_trip_keeps_every_kth_frame_and_point(tmp_path, shape):
     rng = np.random.default_rng(0)
     reference = rng.normal(size=shape)
@@ -25,14 +27,14 @@ def test_round_trip_keeps_every_kth_frame_and_point(tmp_path, shape):
                                   label="rollout")
     assert name == FILENAME
     data = load_trajectory_sample(tmp_path / name)
-    kt = -(-shape[0] // MAX_FRAMES)
-    ks = [-(-n // MAX_POINTS) for n in shape[1:-1]]
+    kt, *ks = strides(shape)
     index = (slice(None, None, kt), *(slice(None, None, k) for k in ks), slice(None))
     np.testing.assert_allclose(data["reference"], reference[index], rtol=1e-6)
     np.testing.assert_allclose(data["prediction"], prediction[index], rtol=1e-6)
     np.testing.assert_allclose(data["times"], times[::kt], rtol=1e-6)
     np.testing.assert_allclose(data["x"], x[:: ks[0]], rtol=1e-6)
     assert data["reference"].shape[0] <= MAX_FRAMES and all(n <= MAX_POINTS for n in data["reference"].shape[1:-1])
+    assert data["reference"].size <= MAX_VALUES + np.prod(data["reference"].shape[1:])  # one frame of slack
     assert list(data["fields"]) == fields and str(data["label"]) == "rollout"
     assert ("y" in data) == (len(shape) == 4)
 
