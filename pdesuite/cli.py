@@ -134,6 +134,20 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_search_schedule(args) -> int:
+    from pdesuite.validation.schedule_search import search_run
+
+    if args.nfe < 1:
+        raise BadInput(f"--nfe must be a positive integer, got {args.nfe}")
+    _, path, summary = search_run(args.run, args.nfe, sampler=args.sampler, options=args.option, against=args.against,
+                                  kind=args.objective, samples=args.samples, budget=args.budget, seed=args.seed,
+                                  name=args.name)
+    if not args.quiet:
+        print(summary)
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_embed_prompts(args) -> int:
     from pdesuite.io import check_output_path
     from pdesuite.nn.sentence_encoder import embed_prompts
@@ -295,6 +309,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="pdesuite validation report", help="the index page's title")
     p.add_argument("--overwrite", action="store_true", help="replace an existing report folder")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("search-schedule", parents=[common],
+                       help="search a sampler's time grid for a trained text2pde or pde-refiner run",
+                       description="Search the time steps (and per-step orders) of a trained model's sampler at a "
+                                   "fixed NFE against validation trajectories; saves RUNDIR/schedules/NAME.json, "
+                                   "which --sampler of validate and sample takes (docs/diffusion/search.md).")
+    p.add_argument("run", help="text2pde or pde-refiner run folder")
+    p.add_argument("--nfe", type=int, required=True, help="model evaluations (pde-refiner: network calls per step)")
+    p.add_argument("--sampler", help="text2pde: the sampler to search (default: the run's)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="text2pde: a fixed sampler option, e.g. variant=3M")
+    p.add_argument("--against", choices=["converged", "data"], default="converged",
+                   help="text2pde: the model's converged sample from the same noise (default) or the reference data")
+    p.add_argument("--objective", choices=["rollout", "one-step"], default="rollout",
+                   help="pde-refiner: relative L2 over the first 16 model steps, or of one step")
+    p.add_argument("--samples", type=int, help="validation trajectories (default 4 text2pde, 8 pde-refiner)")
+    p.add_argument("--budget", type=int, default=60, help="text2pde: objective calls of the search (default 60)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
+    p.add_argument("--name", help="file name in RUNDIR/schedules/ (default SAMPLER-NFE or refiner-NFE)")
+    p.set_defaults(func=cmd_search_schedule)
 
     p = sub.add_parser("embed-prompts", parents=[common], help="embed a dataset's prompts for text conditioning",
                        description="Embed every distinct prompt of a dataset file with the frozen text encoder "

