@@ -92,3 +92,17 @@ def check(what: str, memory: float = 0.0, disk: float = 0.0, path: str | os.Path
         if disk > limit:
             raise BadInput(f"{what} needs about {human(disk)} of disk, {human(limit)} is free at {Path(path).parent} "
                            f"(reduce the size, or --force / {FORCE_ENV}=1)")
+
+
+def resolve_device(device: str, what: str = "--device"):
+    """The torch device for "auto" (CUDA when present), "cpu" or "cuda"; BadInput for anything else or
+    for "cuda" without a CUDA device. ``what`` names the option in the message."""
+    import torch
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise BadInput(f"{what} must be auto, cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise BadInput(f"{what} cuda requested but no CUDA device is available")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)

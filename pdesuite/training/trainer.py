@@ -43,6 +43,7 @@ from pdesuite.errors import BadInput, Interrupted, SolverError
 from pdesuite.io import FileLock, RunFolder, save_torch, write_json
 from pdesuite.provenance import environment
 from pdesuite.registry import PLANS, SURROGATES
+from pdesuite.resources import resolve_device
 from pdesuite.settings import parse_setting
 from pdesuite.training.settings import TRAINER_DEFAULTS, check_trainer_settings, split_settings
 
@@ -81,16 +82,6 @@ class _StopRequests:
 
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def resolve_device(device: str) -> torch.device:
-    if device not in ("auto", "cpu", "cuda"):
-        raise BadInput(f"--device must be auto, cpu or cuda, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise BadInput("--device cuda requested but no CUDA device is available")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def set_float32_precision(tf32: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import time
@@ -14,6 +15,7 @@ import ufl
 from petsc4py import PETSc
 
 from pdesuite.errors import BadInput, SolverError
+from pdesuite.solvers.fem.conjugate_directions import attach_dof_coordinates
 from pdesuite.solvers.fem.expressions import bind_parameters
 from pdesuite.solvers.fem.mesh import Domain
 from pdesuite.solvers.order import ConvergenceOrder, Rate
@@ -90,11 +92,14 @@ class LinearFEMSolver:
 
     def linear_solve(self, a, L, bcs, u: dolfinx.fem.Function | None = None) -> tuple[dolfinx.fem.Function, dict]:
         """Solve a(u, v) = L(v) with Dirichlet ``bcs``; raises SolverError if PETSc fails or u is not finite."""
-        problem = dolfinx.fem.petsc.LinearProblem(
-            a, L, bcs=bcs, u=u, petsc_options=self.petsc_options,
-            petsc_options_prefix=unique_prefix(self.name))
-        start = time.perf_counter()
-        uh = problem.solve()
+        with python_ksp_errors():
+            problem = dolfinx.fem.petsc.LinearProblem(
+                a, L, bcs=bcs, u=u, petsc_options=self.petsc_options,
+                petsc_options_prefix=unique_prefix(self.name))
+            if self.petsc_options.get("ksp_type") == "python":  # e.g. DCDM's network maps dofs to a grid
+                attach_dof_coordinates(problem.A, self.V)
+            start = time.perf_counter()
+            uh = problem.solve()
         ksp = problem.solver
         info = {"ksp_iterations": ksp.getIterationNumber(), "ksp_reason": int(ksp.getConvergedReason()),
                 "solve_seconds": time.perf_counter() - start, "dofs": self.V.dofmap.index_map.size_global}
@@ -135,9 +140,14 @@ class LinearSystem:
         opts = PETSc.Options()
         for key, value in (options or PROJECTION).items():
             opts[prefix + key] = value
-        self.ksp.setFromOptions()
-        for key in options or PROJECTION:
-            del opts[prefix + key]
+        try:
+            with python_ksp_errors():
+                self.ksp.setFromOptions()
+        finally:
+            for key in options or PROJECTION:
+                del opts[prefix + key]
+        if (options or PROJECTION).get("ksp_type") == "python":
+            attach_dof_coordinates(self.A, target.function_space)
 
     def _assemble_matrix(self) -> None:
         self.A.zeroEntries()
@@ -158,7 +168,8 @@ class LinearSystem:
         dolfinx.fem.petsc.set_bc(self.b, self.bcs)
         if self.nullspace is not None:
             self.nullspace.remove(self.b)
-        self.ksp.solve(self.b, self.target.x.petsc_vec)
+        with python_ksp_errors():
+            self.ksp.solve(self.b, self.target.x.petsc_vec)
         reason = self.ksp.getConvergedReason()
         if reason < 0:
             raise SolverError(f"{self.name}: the linear solve failed (PETSc reason {reason})")
@@ -168,6 +179,18 @@ class LinearSystem:
     def destroy(self) -> None:
         for obj in (self.ksp, self.A, self.b):
             obj.destroy()
+
+
+@contextlib.contextmanager
+def python_ksp_errors():
+    """Re-raise pdesuite's own errors (BadInput, SolverError) that a Python KSP or PC context raised and
+    petsc4py wrapped into a `PETSc.Error` (as its ``__cause__``), so they keep their meaning."""
+    try:
+        yield
+    except PETSc.Error as exc:
+        if isinstance(exc.__cause__, BadInput | SolverError):
+            raise exc.__cause__ from None
+        raise
 
 
 def manufactured_or(given, derived):
