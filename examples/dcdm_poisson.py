@@ -33,21 +33,12 @@ from mpi4py import MPI  # noqa: F401 - before dolfinx
 import numpy as np
 import torch
 
-from pdesuite.problems import Poisson
+from pdesuite.problems.poisson import oscillating_coefficient_poisson
 from pdesuite.solvers.fem import PoissonSolver, unit_square
 from pdesuite.surrogates.dcdm import GridMap, save_network
 from pdesuite.surrogates.dcdm_training import assembled_operator, train_dcdm
 
-
-def kappa(x, m):
-    return m.exp(1.5 * m.sin(2 * m.pi * x[0]) * m.sin(2 * m.pi * x[1]))
-
-
-def source(x, m):
-    return 1.0 + 10.0 * m.exp(-20.0 * ((x[0] - 0.3) ** 2 + (x[1] - 0.6) ** 2))
-
-
-problem = Poisson(kappa=kappa, source=source, dirichlet_value=0.0)
+problem = oscillating_coefficient_poisson()  # κ = exp(1.5 sin 2πx sin 2πy), bump source; u = 0 on ∂Ω
 TOLERANCE = {"ksp_rtol": 1e-6, "ksp_atol": 0.0, "ksp_max_it": 20000}
 SOLVERS = {
     "CG": {"ksp_type": "cg", "pc_type": "none", "ksp_norm_type": "unpreconditioned"},

@@ -152,9 +152,14 @@ def search_schedule(sampler: str, objective: Objective, nfe: int, *, schedule: A
         raise BadInput(f"{sampler} cannot spend exactly {nfe} NFE on an explicit grid (a singlestep sampler takes "
                        f"its order per interval): choose a multiple of {base.order}")
     orders0 = default_orders(first) if search_orders else None
-    theta = params.theta(times0)
+    theta = theta0 = params.theta(times0)
     cache: dict[tuple, float] = {}
     calls = 0
+
+    def times_of(th: Sequence[float]) -> list[float]:
+        # the start's own times, not their round trip through θ (off by ~1e-16), so that the start
+        # scores exactly the best fixed spacing's value and the result is never worse than it
+        return list(times0) if list(th) == theta0 else params.times(th)
 
     def f(th: Sequence[float], orders: Sequence[int] | None) -> float:
         nonlocal calls
@@ -162,7 +167,7 @@ def search_schedule(sampler: str, objective: Objective, nfe: int, *, schedule: A
         if key not in cache:
             calls += 1
             try:
-                cache[key] = value(build(params.times(th), orders))
+                cache[key] = value(build(times_of(th), orders))
             except BadInput:  # a grid the sampler refuses (e.g. two times equal after rounding)
                 cache[key] = math.inf
         return cache[key]
@@ -204,7 +209,7 @@ def search_schedule(sampler: str, objective: Objective, nfe: int, *, schedule: A
                     break
         if not improved:
             step *= 0.5
-    found_times = params.times(theta)
+    found_times = times_of(theta)
     found_options = dict(options)
     if orders is not None:
         found_options["step_orders"] = list(orders)

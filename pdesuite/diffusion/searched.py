@@ -212,11 +212,14 @@ class SearchedSchedule:
             raise BadInput(f"{source}: timesteps must be a non-empty list of finite numbers")
         if any(b >= a for a, b in zip(times, times[1:], strict=False)):
             raise BadInput(f"{source}: timesteps must be strictly decreasing, got {times}")
+        for key in ("schedule", "options", "model", "objective", "search"):
+            if not isinstance(data.get(key, {}), dict):
+                raise BadInput(f"{source}: {key} must be a JSON object, got {type(data[key]).__name__}")
         options = data.get("options", {})
-        if not isinstance(options, dict) or set(options) & set(RESERVED):
+        if set(options) & set(RESERVED):
             raise BadInput(f"{source}: options must be a dict of sampler arguments without "
-                           f"{', '.join(sorted(set(options) & set(RESERVED))) or 'the grid'}")
-        if not isinstance(data["model"], dict) or not data["model"].get("fingerprint"):
+                           f"{', '.join(sorted(set(options) & set(RESERVED)))}")
+        if not data["model"].get("fingerprint"):
             raise BadInput(f"{source}: model must record the fingerprint of the model it was searched for")
         return cls(name=str(data["name"]), sampler=str(data["sampler"]), nfe=nfe,
                    timesteps=tuple(float(t) for t in times), schedule=dict(data["schedule"]),

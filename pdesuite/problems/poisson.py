@@ -45,3 +45,12 @@ class Poisson(Problem):
         positive_if_constant(self.kappa, "diffusivity kappa")
         for name in ("kappa", "source", "dirichlet_value", "neumann_flux"):
             object.__setattr__(self, name, as_expr(getattr(self, name)))
+
+
+def oscillating_coefficient_poisson() -> Poisson:
+    """The variable-coefficient problem of the DCDM benchmark (docs/dcdm.md): -∇·(κ∇u) = f on the unit
+    square, u = 0 on the boundary, κ = exp(1.5 sin 2πx sin 2πy) (from e^-1.5 to e^1.5, a contrast of 20)
+    and a smooth bump source f = 1 + 10 exp(-20 |x - (0.3, 0.6)|²)."""
+    return Poisson(kappa=lambda x, m: m.exp(1.5 * m.sin(2 * m.pi * x[0]) * m.sin(2 * m.pi * x[1])),
+                   source=lambda x, m: 1.0 + 10.0 * m.exp(-20.0 * ((x[0] - 0.3) ** 2 + (x[1] - 0.6) ** 2)),
+                   dirichlet_value=0.0)

@@ -183,6 +183,13 @@ class Surrogate(nn.Module, ABC):
         better; deterministic). Default: relative L2 of `predict_grid` against the reference."""
         return relative_l2(self.predict_grid(), self.task.reference)
 
+    def fingerprint(self) -> str:
+        """SHA-256 of every weight and buffer (`pdesuite.diffusion.searched.model_fingerprint`): what a
+        searched sampler schedule records as the model it was searched for."""
+        from pdesuite.diffusion.searched import model_fingerprint
+
+        return model_fingerprint(self)
+
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device

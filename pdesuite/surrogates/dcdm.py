@@ -162,10 +162,10 @@ def load_network(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
         raise BadInput(f"dcdm: cannot read weights file {path} ({type(exc).__name__})") from None
     if not isinstance(stored, dict) or stored.get("format") != FORMAT or stored.get("network") not in NETWORKS:
         raise BadInput(f"dcdm: {path} is not a DCDM weights file (written by pdesuite.surrogates.dcdm.save_network)")
-    network = network_class(stored["network"])(**stored["config"])
     try:
+        network = network_class(stored["network"])(**stored["config"])
         network.load_state_dict(stored["state_dict"])
-    except RuntimeError:
+    except (KeyError, TypeError, ValueError, RuntimeError):  # a missing or foreign config or state
         raise BadInput(f"dcdm: the weights in {path} do not fit its network configuration") from None
     return network.eval(), dict(stored.get("extra", {}))
 

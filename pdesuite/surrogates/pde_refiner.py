@@ -129,12 +129,6 @@ class PDERefiner(AutoregressiveSurrogate):
         return torch.cat([cond, (10.0 * level / K)[:, None]], dim=1)
 
     # -- searched chains ------------------------------------------------------------------------------
-    def fingerprint(self) -> str:
-        """SHA-256 of every weight and buffer: what a searched chain records as its model."""
-        from pdesuite.diffusion.searched import model_fingerprint
-
-        return model_fingerprint(self)
-
     def use_refinement(self, chain: Any = None) -> None:
         """Refine with another chain over the trained levels (`pdesuite.validation.schedule_search`).
 

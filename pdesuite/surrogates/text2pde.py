@@ -230,13 +230,6 @@ class Text2PDE(Surrogate):
         self.ema.update(self.net)
 
     # -- generation ----------------------------------------------------------------------------------
-    def fingerprint(self) -> str:
-        """SHA-256 of every weight and buffer (`pdesuite.diffusion.searched.model_fingerprint`): what a
-        searched sampler schedule records as the model it was searched for."""
-        from pdesuite.diffusion.searched import model_fingerprint
-
-        return model_fingerprint(self)
-
     def sampler(self, name=None, nfe: int | None = None):
         """The configured sampler (or ``name`` with ``nfe`` evaluations) on this model's schedule.
 

@@ -43,11 +43,11 @@ from pdesuite.surrogates.trajectory_autoencoder import trajectory_l2
 
 
 def load_run(run_dir: str | Path):
-    """A trained run's surrogate (best weights, eval mode) that knows its run folder (``schedules/``)."""
+    """A trained run's surrogate (best weights, eval mode) that knows its run folder (``schedules/``:
+    `load_trained` sets ``run_folder``)."""
     from pdesuite.validation.validate import load_trained
 
     model, _ = load_trained(run_dir)
-    model.run_folder = str(Path(run_dir))
     return model
 
 

@@ -58,6 +58,19 @@ def test_the_searched_grid_beats_every_fixed_spacing(bed, name, options, nfe, se
     assert error < 0.95 * min(fixed.values()), (error, fixed)
 
 
+def test_the_search_starts_exactly_at_the_best_fixed_spacing(bed):
+    """With no search budget the result is the best fixed spacing itself: its grid and its value, exactly
+    (not their round trip through the log-SNR parameters), so a search is never worse than it."""
+    found = search_schedule("dpm-solver++", lambda s: law_error(bed, s), 5, options={"variant": "2M"}, budget=0,
+                            model=fingerprint(bed))
+    baselines = found.objective["baselines"]
+    best = min(baselines, key=baselines.get)
+    assert found.objective["start"] == best and found.objective["value"] == baselines[best]
+    fixed = make_sampler("dpm-solver++", steps=5, spacing=best, variant="2M")
+    assert list(found.timesteps) == list(fixed.grid().t)
+    assert law_error(bed, found.build()) == baselines[best]
+
+
 def test_the_search_is_deterministic_given_its_seed(bed):
     def run(seed):
         return search_schedule("unipc", lambda s: law_error(bed, s), 6, budget=40, seed=seed, model=fingerprint(bed))
@@ -114,6 +127,20 @@ def test_gaussian_w2_has_the_closed_form_of_commuting_covariances():
     assert gaussian_w2(m1, c1.double(), m2, c2.double()) == pytest.approx(30**0.5, rel=1e-12)
 
 
+def test_gaussian_w2_with_non_commuting_covariances():
+    """tr (C2^½ C1 C2^½)^½ = Σ √eig(C1 C2) (similar matrices); a formula that treats the covariances as
+    commuting, e.g. tr C1^½ C2^½, fails here."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(4, 4, generator=g, dtype=torch.float64), torch.randn(4, 4, generator=g, dtype=torch.float64)
+    c1, c2 = a @ a.T + 0.1 * torch.eye(4, dtype=torch.float64), b @ b.T + 0.1 * torch.eye(4, dtype=torch.float64)
+    m1, m2 = torch.randn(4, generator=g, dtype=torch.float64), torch.randn(4, generator=g, dtype=torch.float64)
+    cross = torch.linalg.eigvals(c1 @ c2).real.clamp(min=0).sqrt().sum()
+    expected = float((m1 - m2).pow(2).sum() + torch.trace(c1) + torch.trace(c2) - 2 * cross) ** 0.5
+    assert gaussian_w2(m1, c1, m2, c2) == pytest.approx(expected, rel=1e-10)
+    assert gaussian_w2(m2, c2, m1, c1) == pytest.approx(expected, rel=1e-10)
+    assert gaussian_w2(m1, c1, m1, c1) == pytest.approx(0.0, abs=1e-6)
+
+
 def _write(folder, record) -> str:
     path = folder / "bad.json"
     path.write_text(json.dumps(record))
@@ -130,6 +157,8 @@ def _write(folder, record) -> str:
     (lambda r: r["options"].update(step_orders=[2, 2, 2, 2, 2]), "step 0 may have order 1..1"),
     (lambda r: r["options"].update(timesteps=[1.0, 0.1]), "without timesteps"),
     (lambda r: r.update(model={}), "fingerprint"),
+    (lambda r: r.update(options=5), "options must be a JSON object"),
+    (lambda r: r.update(schedule="vp-linear"), "schedule must be a JSON object"),
 ])
 def test_a_broken_file_is_refused_in_one_line(searched, tmp_path, change, message):
     found, _ = searched

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from pdesuite.errors import BadInput, SolverError  # noqa: E402
 from pdesuite.nn.dcdm_cnn import DCDMNet2d  # noqa: E402
-from pdesuite.problems import Poisson  # noqa: E402
+from pdesuite.problems.poisson import oscillating_coefficient_poisson  # noqa: E402
 from pdesuite.solvers.fem import PoissonSolver, unit_square, unstructured_rectangle  # noqa: E402
 from pdesuite.surrogates.dcdm import GridMap, load_network, save_network  # noqa: E402
 from pdesuite.surrogates.dcdm_training import (  # noqa: E402
@@ -24,15 +24,7 @@ DCDM = {"ksp_type": "python", "ksp_python_type": "pdesuite.surrogates.dcdm.DCDMS
 CG = {"ksp_type": "cg", "pc_type": "none", "ksp_norm_type": "unpreconditioned"}
 
 
-def kappa(x, m):
-    return m.exp(1.5 * m.sin(2 * m.pi * x[0]) * m.sin(2 * m.pi * x[1]))
-
-
-def source(x, m):
-    return 1.0 + 10.0 * m.exp(-20.0 * ((x[0] - 0.3) ** 2 + (x[1] - 0.6) ** 2))
-
-
-PROBLEM = Poisson(kappa=kappa, source=source, dirichlet_value=0.0)
+PROBLEM = oscillating_coefficient_poisson()
 
 
 def solve(domain, options):
@@ -72,14 +64,15 @@ def test_random_network_converges_through_poisson_solver(random_weights):
     assert relative_error(u, reference) < 1e-8
 
 
-def test_briefly_trained_network_beats_cg(tmp_path):
-    """150 Adam steps at 16² (seconds): far fewer iterations than CG, to 1e-6 (measured for seeds 0, 1, 2:
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_briefly_trained_network_beats_cg(tmp_path, seed):
+    """150 Adam steps at 16² (seconds): far fewer iterations than CG, to 1e-6, on every seed (measured
     27, 20, 20 iterations against CG's 71)."""
     torch.set_num_threads(1)
     domain = unit_square(16)
     A, points = assembled_operator(PoissonSolver(PROBLEM, domain))
     network, history = train_dcdm(A, GridMap.from_coordinates(points), steps=150, lr=1e-2, ritz=225, samples=500,
-                                  seed=0, log_every=50)
+                                  seed=seed, log_every=50)
     assert history[-1]["loss"] < 0.5 * history[0]["loss"]
     weights = save_network(tmp_path / "trained.pt", network, note="test")
     assert load_network(weights)[1] == {"note": "test"}
@@ -115,12 +108,15 @@ def test_zero_network_falls_back_or_stops(tmp_path):
     ({"dcdm_weights": "WEIGHTS", "dcdm_grid": "five"}, "n_x,n_y"),
     ({"dcdm_weights": "WEIGHTS", "dcdm_device": "tpu"}, "dcdm_device must be auto, cpu or cuda"),
     ({"dcdm_weights": "NOT_WEIGHTS"}, "not a DCDM weights file"),
+    ({"dcdm_weights": "BAD_CONFIG"}, "do not fit its network configuration"),
 ])
 def test_bad_options_are_one_line_bad_input(options, message, random_weights, tmp_path):
-    junk = tmp_path / "junk.pt"
+    junk, bad_config = tmp_path / "junk.pt", tmp_path / "bad-config.pt"
     torch.save({"something": 1}, junk)
-    options = {k: str(random_weights) if v == "WEIGHTS" else str(junk) if v == "NOT_WEIGHTS" else v
-               for k, v in options.items()}
+    stored = torch.load(random_weights, weights_only=True)
+    torch.save({**stored, "config": {**stored["config"], "channels": 0}}, bad_config)
+    files = {"WEIGHTS": random_weights, "NOT_WEIGHTS": junk, "BAD_CONFIG": bad_config}
+    options = {k: str(files.get(v, v)) for k, v in options.items()}
     with pytest.raises(BadInput, match=message) as excinfo:
         solve(unit_square(8), {**DCDM, **options})
     assert "\n" not in str(excinfo.value)

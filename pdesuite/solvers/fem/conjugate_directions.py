@@ -128,7 +128,9 @@ class ConjugateDirections:
         self.check_options()
         A = ksp.getOperators()[0]
         self.decoupled = check_spd_and_find_decoupled(A, self.name)
-        self.diagonal = A.getDiagonal().getArray().copy()
+        diagonal = A.getDiagonal()
+        self.diagonal = diagonal.getArray().copy()
+        diagonal.destroy()
         self.prepare(ksp, A)
 
     def view(self, ksp: PETSc.KSP, viewer: PETSc.Viewer) -> None:
@@ -158,37 +160,40 @@ class ConjugateDirections:
             ra[self.decoupled] = 0.0
             del xa, ra
         d, Ad = r.duplicate(), r.duplicate()
-        kept: deque = deque(maxlen=self.memory)
+        kept: deque = deque()
         self.fallbacks, self.residual_norms = 0, []
         its, rnorm = 0, r.norm()
         reason = self._report(ksp, its, rnorm)
-        while not reason:
-            if its >= max_it:
-                reason = PETSc.KSP.ConvergedReason.DIVERGED_MAX_IT
-                break
-            self._search_direction(r, d, kept, its)
-            A.mult(d, Ad)
-            dr, dAd = d.dot(r), d.dot(Ad)
-            if not math.isfinite(dAd) or dAd <= 0.0:
-                raise BadInput(f"{self.name}: the matrix is not positive definite (dᵀAd = {dAd:.3g} "
-                               f"for a search direction at iteration {its + 1})")
-            alpha = dr / dAd
-            x.axpy(alpha, d)
-            r.axpy(-alpha, Ad)
-            if self.memory:
-                kept.append((d.copy(), Ad.copy(), dAd))
-            its += 1
-            rnorm = r.norm()
-            reason = self._report(ksp, its, rnorm)
-            if reason > 0:  # confirm with the true residual
-                A.mult(x, r)
-                r.aypx(-1.0, b)
-                true_norm = r.norm()
-                if true_norm > 2.0 * rnorm:
-                    rnorm = true_norm
+        try:
+            while not reason:
+                if its >= max_it:
+                    reason = PETSc.KSP.ConvergedReason.DIVERGED_MAX_IT
+                    break
+                self._search_direction(r, d, kept, its)
+                A.mult(d, Ad)
+                dr, dAd = d.dot(r), d.dot(Ad)
+                if not math.isfinite(dAd) or dAd <= 0.0:
+                    raise BadInput(f"{self.name}: the matrix is not positive definite (dᵀAd = {dAd:.3g} "
+                                   f"for a search direction at iteration {its + 1})")
+                alpha = dr / dAd
+                x.axpy(alpha, d)
+                r.axpy(-alpha, Ad)
+                if self.memory:
+                    if len(kept) == self.memory:  # the oldest direction leaves the memory
+                        for vec in kept.popleft()[:2]:
+                            vec.destroy()
+                    kept.append((d.copy(), Ad.copy(), dAd))
+                its += 1
+                rnorm = r.norm()
+                reason = self._report(ksp, its, rnorm)
+                if reason > 0:  # confirm with the true residual: the test (and the norm reported) is on b - Ax
+                    A.mult(x, r)
+                    r.aypx(-1.0, b)
+                    rnorm = r.norm()
                     reason = self._report(ksp, its, rnorm, log=False)
-        for vec in (r, d, Ad):
-            vec.destroy()
+        finally:
+            for vec in (r, d, Ad, *(v for p, Ap, _ in kept for v in (p, Ap))):
+                vec.destroy()
         ksp.setConvergedReason(reason)
 
     def _report(self, ksp: PETSc.KSP, its: int, rnorm: float, log: bool = True) -> int:
@@ -248,7 +253,9 @@ def check_spd_and_find_decoupled(A: PETSc.Mat, who: str) -> np.ndarray:
         raise BadInput(f"{who}: the matrix has non-finite entries")
     if not A.isSymmetric(1e-10 * scale):
         raise BadInput(f"{who}: the matrix is not symmetric (the method needs a symmetric positive definite A)")
-    diagonal = A.getDiagonal().getArray()
+    diagonal_vec = A.getDiagonal()
+    diagonal = diagonal_vec.getArray().copy()
+    diagonal_vec.destroy()
     if diagonal.size and diagonal.min() <= 0.0:
         raise BadInput(f"{who}: the matrix is not positive definite (diagonal entry {diagonal.min():.3g} <= 0)")
     start, _ = A.getOwnershipRange()

@@ -77,6 +77,18 @@ def test_residual_directions_reproduce_cg(system):
     assert len(history) == ksp.getIterationNumber() + 1 and history[-1] <= 1e-10 * np.linalg.norm(b)
 
 
+@pytest.mark.parametrize("rtol", [1e-6, 1e-12])
+def test_convergence_is_declared_on_the_true_residual(system, rtol):
+    """The recursively updated residual drifts from b - Ax by round-off; convergence is tested, and the
+    final norm reported, on the true residual."""
+    A, b, _ = system
+    x, ksp = solve(A, b, {"ksp_rtol": rtol, "ksp_atol": 0.0}, ConjugateDirections())
+    true_norm = np.linalg.norm(b - A @ x)
+    assert ksp.getConvergedReason() > 0
+    assert ksp.getResidualNorm() == pytest.approx(true_norm, rel=1e-9, abs=0.0)
+    assert true_norm <= rtol * np.linalg.norm(b)
+
+
 def test_max_it_is_honoured(system):
     A, b, _ = system
     _, ksp = solve(A, b, {"ksp_type": "python", "ksp_python_type": CD_TYPE, "ksp_max_it": 5, "ksp_rtol": 1e-12})
