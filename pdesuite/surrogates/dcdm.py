@@ -234,6 +234,9 @@ class DCDMSolver(ConjugateDirections):
         self.features = operator_features(self.diagonal, ~self.decoupled).to(self.device)
         self.network = self.network.to(self.device).float().eval()
         if network_kind(self.network) == "gnn":
+            if self.grid_option is not None or self.given_grid is not None:
+                raise BadInput("dcdm: a grid (dcdm_grid) is for the CNN; the graph network builds its graph from "
+                               "the matrix and the dof coordinates")
             points = dof_coordinates(A)
             if points is None:
                 raise BadInput("dcdm: the graph network needs the dof coordinates, which an FEM solver "

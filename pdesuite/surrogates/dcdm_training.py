@@ -97,6 +97,8 @@ def ritz_right_hand_sides(vectors: np.ndarray, count: int, rng: np.random.Genera
     Ritz vectors (``vectors`` sorted by Ritz value); θ defaults to m/20."""
     m = vectors.shape[0]
     theta = m // 20 if theta is None else theta
+    if isinstance(theta, bool) or int(theta) != theta or not 0 <= theta <= m:
+        raise BadInput(f"dcdm training: theta must be an integer in [0, {m}] (the Ritz vectors), got {theta!r}")
     coefficients = rng.standard_normal((count, m))
     coefficients[:, : min(m, m // 2 + theta)] *= low_weight
     rhs = coefficients @ vectors

@@ -16,6 +16,7 @@ from pdesuite.surrogates.dcdm_training import (  # noqa: E402
     assembled_operator,
     dcdm_loss,
     ritz_pairs,
+    ritz_right_hand_sides,
     torch_sparse,
     train_dcdm,
 )
@@ -157,3 +158,15 @@ def test_ritz_pairs_are_eigenpairs_at_the_ends_of_the_spectrum():
     assert values.shape == (60,) and vectors.shape == (60, A.shape[0])
     np.testing.assert_allclose(vectors @ vectors.T, np.eye(60), atol=1e-8)
     assert abs(values[-1] - exact[-1]) < 1e-8 * exact[-1] and abs(values[0] - exact[0]) < 1e-6 * exact[-1]
+
+
+def test_ritz_right_hand_sides_weight_the_low_end_and_check_theta():
+    rng = np.random.default_rng(0)
+    vectors = np.eye(40)  # Ritz vector k is e_k: a right-hand side's entries are its coefficients
+    rhs = ritz_right_hand_sides(vectors, 4000, rng, theta=4)
+    np.testing.assert_allclose(np.linalg.norm(rhs, axis=1), 1.0)
+    low, high = np.abs(rhs[:, :24]).mean(), np.abs(rhs[:, 24:]).mean()  # m/2 + θ = 24 weighted by 9
+    assert 8.0 < low / high < 10.0
+    for theta in (-1, 41, 2.5, True):
+        with pytest.raises(BadInput, match="theta must be an integer"):
+            ritz_right_hand_sides(vectors, 2, rng, theta=theta)

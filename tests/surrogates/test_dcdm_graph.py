@@ -33,6 +33,9 @@ def test_random_graph_network_converges_and_matches_lu(tmp_path):
     reference = PoissonSolver(PROBLEM, domain).solve().function.x.array
     assert u.info["ksp_reason"] > 0
     assert np.linalg.norm(u.function.x.array - reference) < 1e-8 * np.linalg.norm(reference)
+    with pytest.raises(BadInput, match=r"dcdm_grid\) is for the CNN") as info:  # a grid means nothing to it
+        solve(domain, {**DCDM, "dcdm_weights": str(weights), "dcdm_grid": "4,4"})
+    assert "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
