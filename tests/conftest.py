@@ -98,6 +98,20 @@ def training_fit_error():
     return fit_error
 
 
+@pytest.fixture
+def short_training_helps(fit_surrogate, training_fit_error):
+    """check(model, steps, lr): ``steps`` Adam steps cut the rollout error on the training trajectories
+    at least 3-fold and the validation error at least 1.5-fold."""
+    def check(model, steps: int, lr: float) -> None:
+        fit_before, valid_before = training_fit_error(model), model.validation_error()
+        fit_surrogate(model, steps, lr)
+        fit_after, valid_after = training_fit_error(model), model.validation_error()
+        assert fit_after < fit_before / 3, (fit_before, fit_after)
+        assert valid_after < valid_before / 1.5, (valid_before, valid_after)
+
+    return check
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -99,10 +99,13 @@ class TrajectoryWindows(Dataset):
         step: Stored time steps between consecutive frames.
         normalize: Normalise the fields with the file's statistics (those of its training split).
         dtype: Tensor dtype of ``u``, ``params`` and ``t``.
+        values: The split's ``u`` when the caller has read it already (its shape is checked against the
+            file's); a float32 array of ``dtype`` float32 is then shared, not copied or read again.
     """
 
     def __init__(self, path: str | os.PathLike, split: str = "train", history: int = 1, horizon: int = 1,
-                 step: int = 1, normalize: bool = True, dtype: torch.dtype = torch.float32):
+                 step: int = 1, normalize: bool = True, dtype: torch.dtype = torch.float32,
+                 values: np.ndarray | None = None):
         for name, value in (("history", history), ("horizon", horizon), ("step", step)):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise BadInput(f"TrajectoryWindows: {name} must be a positive integer, got {value!r}")
@@ -119,7 +122,11 @@ class TrajectoryWindows(Dataset):
             if span > n_t:
                 raise BadInput(f"history {history} + horizon {horizon} frames, {step} stored step(s) apart, "
                                f"span {span} stored steps; the {split} trajectories of {path} have {n_t}")
-            values = u[()]
+            if values is None:
+                values = u[()]
+            elif np.shape(values) != u.shape:
+                raise BadInput(f"TrajectoryWindows: values of shape {np.shape(values)} for /{split}/u of shape "
+                               f"{u.shape} in {path}")
             params = group["params"][()]
             self.param_names: list[str] = list(json_attr(group["params"].attrs, "names", []) or [])
             times = group["t"][()] if "t" in group and group["t"].ndim == 2 else f["t"][()]

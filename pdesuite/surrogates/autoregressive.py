@@ -131,9 +131,10 @@ class AutoregressiveSurrogate(Surrogate):
         half = np.maximum(0.5 * (high - low), np.maximum(0.05 * np.abs(center), 1e-12))
         self.register_buffer("cond_center", torch.as_tensor(center, dtype=torch.float32))
         self.register_buffer("cond_half", torch.as_tensor(half, dtype=torch.float32))
-        del train["u"], u  # the training windows read the split themselves, held once
+        # the training windows share the split already read (one field: the field axis back as a view)
         self.windows = TrajectoryWindows(task.dataset, "train", history=self.history, horizon=1, step=self.time_step,
-                                         normalize=False)
+                                         normalize=False, values=u[..., None] if self.n_fields == 1 else u)
+        del train["u"], u
         # the same tensor as a buffer, so that it moves with the model (`training_windows` follows it)
         self.register_buffer("train_u", self.windows.u[..., 0] if self.n_fields == 1 else self.windows.u,
                              persistent=False)

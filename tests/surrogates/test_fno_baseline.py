@@ -44,17 +44,12 @@ def test_network_takes_states_and_conditions_as_channels(smoke):
     assert model.parameter_count > sum(p.numel() for p in model.net.parameters())
 
 
-def test_a_short_training_reduces_the_validation_error(smoke, fit_surrogate, training_fit_error):
+def test_a_short_training_reduces_the_validation_error(smoke, short_training_helps):
     """100 Adam steps: the rollout decorrelation of training trajectories falls from 0.21 to 0.04 and the
     validation error (valid split) from 0.35 to 0.19 (measured)."""
     torch.set_num_threads(1)
     model = make(smoke, ema_decay=0.0)
-
-    fit_before, valid_before = training_fit_error(model), model.validation_error()
-    fit_surrogate(model, 100, 1e-2)
-    fit_after, valid_after = training_fit_error(model), model.validation_error()
-    assert fit_after < fit_before / 3, (fit_before, fit_after)
-    assert valid_after < valid_before / 1.5, (valid_before, valid_after)
+    short_training_helps(model, 100, 1e-2)
     rolled = model.rollout_split("test")
     assert rolled.shape == (2, 8, 16, 16, 3)
 
